@@ -1,0 +1,2 @@
+export type { ToolReason, ToolsExplanation, InvokeExplanation, ConnectorTools } from './decide.js';
+export type { WorkspaceToolReason } from './compile.js';

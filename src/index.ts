@@ -1,0 +1,8 @@
+/**
+ * org-policy: who may do what in an Organization — members, groups, workspaces, roles, connectors and
+ * API keys — decided by lookup, explained by reason codes. See SPEC-derived docs in `docs/`.
+ */
+export * from './roles/index.js';
+export * from './model/index.js';
+export * from './connectors/index.js';
+export { createPolicy, type Policy, type ActionName, type WorkspaceRef, type DecisionOptions, type DenyReason, type Explanation, type Grant } from './policy/index.js';

@@ -1,0 +1,13 @@
+export * from './schema.js';
+export type * from './types.js';
+export { formatPath } from './problems.js';
+export {
+  parseOrganization,
+  loadOrganization,
+  serializeOrganization,
+  isParsedOrganization,
+  organizationJsonSchema,
+  OrganizationError,
+  type ParseResult,
+} from './parse.js';
+export { organizationBuilder, OrganizationBuilder, type ConnectorSpec, type WorkspaceRolesSpec } from './builder.js';

@@ -1,0 +1,173 @@
+import type { Action, RoleName, Scope } from '../roles/index.js';
+import { DEFAULT_WORKSPACE_ROLE, actionScope, isAction, roleByName } from '../roles/index.js';
+import type { KeyEntry, MemberEntry, PolicyIndex } from './compile.js';
+import { ACTION_BITS, ADMIN_ACCESS, D1_ACTIONS, ORGANIZATION_ONLY, STUDIO_USE } from './actions.js';
+import { isMalformedOptions, readNow } from './options.js';
+
+/** Why a decision was denied: the first rule of SPEC §7.15 that applies. */
+export type DenyReason =
+  | 'unknown_action'
+  | 'unknown_principal'
+  | 'malformed_options'
+  | 'key_revoked'
+  | 'now_required'
+  | 'key_expired'
+  | 'suspended'
+  | 'workspace_required'
+  | 'unknown_workspace'
+  | 'not_a_member'
+  | 'no_grant'
+  | 'seat_required';
+
+/** One reason a decision was allowed: a role held directly, through a group, by default, or an API key's own grant (D5). */
+export type Grant =
+  | {
+      readonly via: 'direct' | 'group';
+      readonly role: RoleName;
+      readonly scope: Scope;
+      /** The group the role is held through (`via: 'group'`). */
+      readonly group?: string;
+      /** The workspace a workspace role is held in. */
+      readonly workspace?: string;
+      /** SPEC §3.4: held as the default contributor, no roles having been given. */
+      readonly default?: true;
+    }
+  | { readonly via: 'api_key'; readonly role: null; readonly scope: 'workspace'; readonly workspace: string };
+
+export type Explanation =
+  | { readonly allowed: true; readonly grants: readonly Grant[] }
+  | { readonly allowed: false; readonly reason: DenyReason };
+
+/** SPEC §3: the fast path. A few `Map` look-ups and a bit test; never throws, fails closed. */
+export function decide(index: PolicyIndex, principal: unknown, action: unknown, workspace: unknown, options: unknown): boolean {
+  const bit = ACTION_BITS.get(action);
+  if (bit === undefined) return false;
+  const entry = index.principals.get(principal as string);
+  if (entry === undefined || isMalformedOptions(options)) return false;
+  if (entry.kind === 'key') return keyDecision(entry, bit, workspace, options) === null;
+  if (!entry.active) return false;
+  if (bit & ORGANIZATION_ONLY) return (entry.organizationMask & bit) !== 0;
+  if (bit === ADMIN_ACCESS) {
+    if (workspace === undefined || workspace === null) return entry.adminAnywhere;
+    const mask = entry.workspaceMasks.get(workspace as string);
+    if (mask !== undefined) return entry.organizationAdmin || (mask & ADMIN_ACCESS) !== 0;
+    return entry.organizationAdmin && index.organization.workspaces.has(workspace as string);
+  }
+  const mask = entry.workspaceMasks.get(workspace as string);
+  if (mask !== undefined) return (mask & bit) !== 0;
+  // D1: an organization admin administers every workspace, member of it or not.
+  return entry.organizationAdmin && (bit & D1_ACTIONS) !== 0 && index.organization.workspaces.has(workspace as string);
+}
+
+/** SPEC §3.6, D5: a key may use Studio in its own workspace, nothing else. `null` when allowed. */
+function keyDecision(entry: KeyEntry, bit: number, workspace: unknown, options: unknown): DenyReason | null {
+  const reason = keyStanding(entry, options);
+  if (reason !== null) return reason;
+  if (bit !== STUDIO_USE) return 'no_grant';
+  return workspace === entry.workspaceId ? null : 'not_a_member';
+}
+
+/** Revoked, then expiry at `options.now` (§7.1): what disqualifies a key before anything is asked of it. */
+export function keyStanding(entry: KeyEntry, options: unknown): 'key_revoked' | 'now_required' | 'key_expired' | null {
+  if (entry.revoked) return 'key_revoked';
+  if (entry.expiresAt === undefined) return null;
+  const now = readNow(options);
+  if (now === undefined) return 'now_required';
+  return now >= entry.expiresAt ? 'key_expired' : null;
+}
+
+/** SPEC §3.7: the same decision as `decide`, with every grant that allowed it or the first rule that denied it. */
+export function explainDecision(index: PolicyIndex, principal: unknown, action: unknown, workspace: unknown, options: unknown): Explanation {
+  if (!isAction(action)) return deny('unknown_action');
+  const entry = typeof principal === 'string' ? index.principals.get(principal) : undefined;
+  if (entry === undefined) return deny('unknown_principal');
+  if (isMalformedOptions(options)) return deny('malformed_options');
+  if (entry.kind === 'key') {
+    const reason = keyDecision(entry, ACTION_BITS.get(action)!, workspace, options);
+    return reason === null ? allow([{ via: 'api_key', role: null, scope: 'workspace', workspace: entry.workspaceId }]) : deny(reason);
+  }
+  if (!entry.active) return deny('suspended');
+  return explainMember(index, entry, action, workspace);
+}
+
+function explainMember(index: PolicyIndex, entry: MemberEntry, action: Action, workspace: unknown): Explanation {
+  const scope = actionScope(action);
+  if (scope === 'organization') return granted(organizationGrants(index, entry.id, action), 'no_grant');
+
+  if (scope === 'both') {
+    if (workspace === undefined || workspace === null) {
+      const grants = [...organizationGrants(index, entry.id, action)];
+      for (const workspaceId of index.organization.workspaces.keys()) grants.push(...workspaceGrants(index, entry.id, workspaceId, action));
+      return granted(grants, 'no_grant');
+    }
+    if (!isWorkspace(index, workspace)) return deny('unknown_workspace');
+    return granted([...organizationGrants(index, entry.id, action), ...workspaceGrants(index, entry.id, workspace, action)], 'no_grant');
+  }
+
+  if (workspace === undefined || workspace === null) return deny('workspace_required');
+  if (!isWorkspace(index, workspace)) return deny('unknown_workspace');
+  const grants = [...workspaceGrants(index, entry.id, workspace, action)];
+  if (ACTION_BITS.get(action)! & D1_ACTIONS) grants.push(...organizationGrants(index, entry.id, 'organization_admin'));
+  if (grants.length === 0) return deny(entry.workspaceMasks.has(workspace) ? 'no_grant' : 'not_a_member');
+  if (action === 'code.use' && !index.organization.members.get(entry.id)!.seats.includes('mistral_code')) return deny('seat_required');
+  return allow(grants);
+}
+
+/**
+ * Organization roles that grant `action` — or, given `'organization_admin'`, the grants of that role
+ * itself, which is how D1 is explained.
+ */
+function organizationGrants(index: PolicyIndex, memberId: string, action: Action | 'organization_admin'): Grant[] {
+  const holds = (role: RoleName) => (action === 'organization_admin' ? role === action : grantsAction(role, action));
+  const grants: Grant[] = [];
+  for (const role of index.organization.members.get(memberId)!.orgRoles) {
+    if (holds(role)) grants.push({ via: 'direct', role, scope: 'organization' });
+  }
+  for (const groupId of index.memberships.groupsOfMember.get(memberId) ?? []) {
+    for (const role of index.organization.groups.get(groupId)!.orgRoles) {
+      if (holds(role)) grants.push({ via: 'group', group: groupId, role, scope: 'organization' });
+    }
+  }
+  return grants;
+}
+
+function workspaceGrants(index: PolicyIndex, memberId: string, workspaceId: string, action: Action): Grant[] {
+  const workspace = index.organization.workspaces.get(workspaceId)!;
+  const grants: Grant[] = [];
+  const add = (roles: readonly RoleName[] | undefined, via: { via: 'direct' } | { via: 'group'; group: string }) => {
+    for (const role of roles ?? [DEFAULT_WORKSPACE_ROLE]) {
+      if (!grantsAction(role, action)) continue;
+      grants.push({ ...via, role, scope: 'workspace', workspace: workspaceId, ...(roles ? {} : { default: true as const }) });
+    }
+  };
+  const direct = workspace.members.get(memberId);
+  if (direct) add(direct.roles, { via: 'direct' });
+  for (const groupId of index.memberships.groupsOfMember.get(memberId) ?? []) {
+    const grant = workspace.groupGrants.get(groupId);
+    if (grant) add(grant.roles, { via: 'group', group: groupId });
+  }
+  return grants;
+}
+
+function grantsAction(role: RoleName, action: Action): boolean {
+  return (roleByName(role)?.actions as readonly string[] | undefined)?.includes(action) ?? false;
+}
+
+function isWorkspace(index: PolicyIndex, workspace: unknown): workspace is string {
+  return typeof workspace === 'string' && index.organization.workspaces.has(workspace);
+}
+
+function granted(grants: Grant[], otherwise: DenyReason): Explanation {
+  return grants.length > 0 ? allow(grants) : deny(otherwise);
+}
+
+function allow(grants: Grant[]): Explanation {
+  return Object.freeze({ allowed: true, grants: Object.freeze(grants.map((g) => Object.freeze(g))) });
+}
+
+const denials = new Map<DenyReason, Explanation>();
+function deny(reason: DenyReason): Explanation {
+  let denial = denials.get(reason);
+  if (!denial) denials.set(reason, (denial = Object.freeze({ allowed: false, reason })));
+  return denial;
+}

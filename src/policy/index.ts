@@ -1,0 +1,87 @@
+import type { ConnectorIndex } from '../connectors/compile.js';
+import { compileConnectors } from '../connectors/compile.js';
+import * as tools from '../connectors/decide.js';
+import type { ConnectorTools, InvokeExplanation, ToolsExplanation } from '../connectors/decide.js';
+import type { Organization, OrganizationJson } from '../model/index.js';
+import { loadOrganization } from '../model/index.js';
+import type { Action } from '../roles/index.js';
+import type { PolicyIndex } from './compile.js';
+import { compileIndex } from './compile.js';
+import type { Explanation } from './decide.js';
+import { decide, explainDecision } from './decide.js';
+import type { DecisionOptions } from './options.js';
+
+export type { DecisionOptions } from './options.js';
+export type { DenyReason, Explanation, Grant } from './decide.js';
+
+/** An action name; any other string is accepted and denied (`unknown_action`). */
+export type ActionName = Action | (string & {});
+/** A workspace id; `undefined` or `null` is "no workspace" (SPEC §7.16). */
+export type WorkspaceRef = string | null | undefined;
+
+/**
+ * A compiled, immutable policy over one snapshot. Every method is safe to call with any value — it
+ * never throws and denies what it does not understand (SPEC §3.5). Methods do not use `this`, so they
+ * can be passed around on their own.
+ */
+export interface Policy {
+  readonly organization: Organization;
+  /** SPEC §3: may `principal` take `action` (in `workspace`, for a workspace action)? */
+  can(principal: string, action: ActionName, workspace?: WorkspaceRef, options?: DecisionOptions | null): boolean;
+  /** The same decision as `can`, with each grant that allowed it or the first rule that denied it (§7.15). */
+  explain(principal: string, action: ActionName, workspace?: WorkspaceRef, options?: DecisionOptions | null): Explanation;
+  /** SPEC §4: the connector's tools `principal` may invoke in `workspace` now, in the connector's order (shared, frozen). */
+  toolsAvailable(principal: string, connector: string, workspace: string, options?: DecisionOptions | null): readonly string[];
+  /** SPEC §4: may `principal` invoke this one tool? Agrees with `toolsAvailable`. */
+  canInvoke(principal: string, connector: string, tool: string, workspace: string, options?: DecisionOptions | null): boolean;
+  /** SPEC §4: every connector with at least one available tool, in snapshot order — a gateway's tool list. */
+  toolsByConnector(principal: string, workspace: string, options?: DecisionOptions | null): readonly ConnectorTools[];
+  /** SPEC §4: the first rule that removes every tool, and each tool's own reason. */
+  explainTools(principal: string, connector: string, workspace: string, options?: DecisionOptions | null): ToolsExplanation;
+  /** SPEC §4: one call's decision and reason, `unknown_tool` for a tool the connector lacks. */
+  explainInvoke(principal: string, connector: string, tool: string, workspace: string, options?: DecisionOptions | null): InvokeExplanation;
+}
+
+/** Internal: the compiled indexes behind a policy, for the layers above (administration, analysis). */
+export interface PolicyInternals {
+  readonly index: PolicyIndex;
+  readonly connectors: ConnectorIndex;
+}
+
+const internals = new WeakMap<Policy, PolicyInternals>();
+
+/**
+ * Compiles a snapshot into a policy. A snapshot from `parseOrganization` is compiled as it is; anything
+ * else is parsed first, and an invalid one throws an `OrganizationError` listing every problem.
+ */
+export function createPolicy(input: Organization | OrganizationJson | unknown): Policy {
+  const organization = loadOrganization(input);
+  return policyFrom({ index: compileIndex(organization), connectors: compileConnectors(organization) });
+}
+
+/** Internal: a policy over indexes already compiled (a full build, or an incremental update). */
+export function policyFrom(compiled: PolicyInternals): Policy {
+  const { index } = compiled;
+  const indexes = { policy: index, connectors: compiled.connectors };
+  const policy: Policy = Object.freeze({
+    organization: index.organization,
+    can: (principal: unknown, action: unknown, workspace?: unknown, options?: unknown) => decide(index, principal, action, workspace, options),
+    explain: (principal: unknown, action: unknown, workspace?: unknown, options?: unknown) =>
+      explainDecision(index, principal, action, workspace, options),
+    toolsAvailable: (principal: unknown, connector: unknown, workspace: unknown, options?: unknown) =>
+      tools.toolsAvailable(indexes, principal, connector, workspace, options),
+    canInvoke: (principal: unknown, connector: unknown, tool: unknown, workspace: unknown, options?: unknown) =>
+      tools.canInvoke(indexes, principal, connector, tool, workspace, options),
+    toolsByConnector: (principal: unknown, workspace: unknown, options?: unknown) => tools.toolsByConnector(indexes, principal, workspace, options),
+    explainTools: (principal: unknown, connector: unknown, workspace: unknown, options?: unknown) =>
+      tools.explainTools(indexes, principal, connector, workspace, options),
+    explainInvoke: (principal: unknown, connector: unknown, tool: unknown, workspace: unknown, options?: unknown) =>
+      tools.explainInvoke(indexes, principal, connector, tool, workspace, options),
+  });
+  internals.set(policy, compiled);
+  return policy;
+}
+
+export function policyInternals(policy: Policy): PolicyInternals | undefined {
+  return internals.get(policy);
+}
