@@ -9,8 +9,14 @@ export type ParseResult =
   | { readonly ok: true; readonly organization: Organization }
   | { readonly ok: false; readonly problems: readonly Problem[] };
 
-/** Snapshots this library parsed (or produced by a command): `createPolicy` trusts them without a second check. */
-const parsed = new WeakSet<object>();
+/**
+ * Snapshots this library parsed (or produced by a command): `createPolicy` trusts them without a second
+ * check. Registered under a global symbol so that the ESM and CommonJS copies of the package, loaded side
+ * by side, recognise each other's snapshots.
+ */
+const registry = globalThis as { [key: symbol]: WeakSet<object> | undefined };
+const PARSED = Symbol.for('org-policy.parsed-snapshots.v1');
+const parsed: WeakSet<object> = (registry[PARSED] ??= new WeakSet<object>());
 
 /**
  * Checks a snapshot against SPEC §6 and returns it typed and deep-frozen, or every problem found —
