@@ -8,6 +8,7 @@
  *   and never reaches the upstream; an allowed call is forwarded and the upstream's answer relayed.
  * - The snapshot is reloaded when its file changes: a new `Policy` object is swapped in at once, and a
  *   request in flight keeps the one it started with.
+ * - One SDK `Server` serves every request (exchange.ts): stateless Streamable HTTP, JSON responses.
  */
 import { readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
@@ -15,9 +16,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, resolve } from 'node:path';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { CallToolRequestSchema, CallToolResultSchema, ErrorCode, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { createPolicy, parseOrganization, type Policy } from 'org-policy';
+import { ExchangeTransport, readMessage, sendJson } from './exchange.js';
 import { authenticate, keyTable, type Principal } from './principal.js';
 import { connectUpstreams, type Upstream, type UpstreamSpec } from './upstreams.js';
 
@@ -107,6 +109,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (!first.ok) throw new Error(`${snapshotPath} is not a valid snapshot:\n  ${first.problems.join('\n  ')}`);
   let current: State = first.state;
   const upstreams = await connectUpstreams(options.upstreams, log);
+  const transport = new ExchangeTransport();
+  await mcpServer().connect(transport);
 
   const reload = async (): Promise<ReloadResult> => {
     const next = await loadState(snapshotPath);
@@ -138,26 +142,34 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       res.setHeader('Allow', 'POST');
       return rpcError(res, 405, ErrorCode.InvalidRequest, 'Method not allowed: this gateway is stateless; use POST /mcp');
     }
+    // The policy in force when the request arrives decides all of it, whatever reload happens meanwhile.
     const state = current;
     const authentication = authenticate(req.headers, keys, state.policy);
     if (!authentication.ok) {
       if (authentication.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
       return rpcError(res, authentication.status, ErrorCode.InvalidRequest, authentication.message);
     }
-    const server = mcpServer(state, authentication.principal);
-    // Stateless Streamable HTTP: one transport per request, JSON responses (no SSE needed for these methods).
-    const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true }) // no sessionIdGenerator: stateless;
-    res.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req, res);
+    const incoming = await readMessage(req);
+    if (!incoming.ok) return rpcError(res, incoming.status, incoming.code, incoming.message);
+    const { principal } = authentication;
+    // The SDK hands authInfo to every handler; the token field never holds the secret.
+    const authInfo: AuthInfo = { token: '', clientId: principal.id, scopes: [], extra: { context: { state, principal } satisfies RequestContext } };
+    const message = incoming.message;
+    if (!('method' in message) || !('id' in message)) {
+      transport.deliver(message, authInfo);
+      res.writeHead(202).end();
+      return;
+    }
+    const hungUp = new AbortController();
+    res.on('close', () => hungUp.abort());
+    sendJson(res, 200, await transport.exchange(message, authInfo, hungUp.signal));
   }
 
-  function mcpServer(state: State, principal: Principal): Server {
+  /** One SDK Server for the gateway's lifetime; each handler reads who asks, and under which policy, from authInfo. */
+  function mcpServer(): Server {
     const server = new Server({ name: 'org-policy-mcp-gateway', version: '0.1.0' }, { capabilities: { tools: {} } });
-    server.setRequestHandler(ListToolsRequestSchema, () => {
+    server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
+      const { state, principal } = contextOf(extra.authInfo);
       const tools: Tool[] = [];
       for (const { connector, tools: names } of state.policy.toolsByConnector(principal.id, principal.workspace, { now: now() })) {
         const upstream = upstreams.get(connector.id);
@@ -166,6 +178,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return { tools };
     });
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const { state, principal } = contextOf(extra.authInfo);
       const started = performance.now();
       const name = request.params.name;
       const target = state.names.get(name) ?? guessTarget(state, name);
@@ -204,6 +217,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       watcher?.close();
       http.closeAllConnections();
       await new Promise<void>((done) => http.close(() => done()));
+      await transport.close();
       await Promise.all([...upstreams.values()].map((u) => u.client.close().catch(() => undefined)));
     },
   };
@@ -228,7 +242,20 @@ function describeTool(connectorName: string, tool: string, upstream: Upstream | 
 }
 
 function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
+}
+
+/** Who asks and the state in force when the request arrived, carried to the handlers in authInfo. */
+interface RequestContext {
+  readonly state: State;
+  readonly principal: Principal;
+}
+
+function contextOf(authInfo: AuthInfo | undefined): RequestContext {
+  const context = authInfo?.extra?.context as RequestContext | undefined;
+  // Every request comes through handle(), which sets it; a missing one is a bug, answered as an internal error.
+  if (context === undefined) throw new GatewayRefusal(ErrorCode.InternalError, 'No request context', { reason: 'internal', tool: '' });
+  return context;
 }
 
 /** Watches the snapshot's directory, so a file replaced by rename (editors, atomic writes) is seen too. */
