@@ -19,7 +19,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createPolicy, type Policy } from 'org-policy';
 import { startGateway } from '../examples/mcp-gateway/gateway.js';
 
@@ -151,21 +153,44 @@ async function serve() {
     watch: false,
     log: () => undefined,
   });
+  // The same gateway in front of an upstream in its own process (an SDK Server on an in-memory
+  // transport): what the gateway's own work costs, without the hop to a separate upstream process.
+  const inProcess = await startGateway({
+    snapshotPath: SNAPSHOT,
+    upstreams: new Map([['c-everything', { transport: inProcessUpstream }]]),
+    port: 0,
+    watch: false,
+    log: () => undefined,
+  });
   const raw = await referenceServer('raw');
   const sdk = await referenceServer('sdk');
-  console.log(JSON.stringify({ gateway: gateway.url, raw: raw.url.href, sdk: sdk.url.href }));
+  console.log(JSON.stringify({ gateway: gateway.url, inProcess: inProcess.url, raw: raw.url.href, sdk: sdk.url.href }));
   process.stdin.resume();
   process.stdin.on('end', () => void gateway.close().then(() => process.exit(0)));
 }
 
-async function startServers(): Promise<{ urls: { gateway: string; raw: string; sdk: string }; stop: () => void }> {
+/** An `echo` upstream in the gateway's own process: an SDK Server on one end of a linked in-memory pair. */
+function inProcessUpstream(): Transport {
+  const [client, server] = InMemoryTransport.createLinkedPair();
+  const upstream = new Server({ name: 'in-process', version: '1' }, { capabilities: { tools: {} } });
+  upstream.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [{ name: 'echo', inputSchema: { type: 'object' as const } }] }));
+  upstream.setRequestHandler(CallToolRequestSchema, (request) => ({
+    content: [{ type: 'text' as const, text: `Echo: ${String((request.params.arguments as { message?: unknown } | undefined)?.message)}` }],
+  }));
+  void upstream.connect(server);
+  return client;
+}
+
+type Urls = { gateway: string; inProcess: string; raw: string; sdk: string };
+
+async function startServers(): Promise<{ urls: Urls; stop: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const urls = await new Promise<{ gateway: string; raw: string; sdk: string }>((resolve, reject) => {
+  const urls = await new Promise<Urls>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve(JSON.parse(line) as { gateway: string; raw: string; sdk: string });
+      if (line) resolve(JSON.parse(line) as Urls);
     });
     child.once('exit', (code) => reject(new Error(`server process exited (${code})`)));
   });
@@ -183,12 +208,14 @@ async function main() {
   const viaGateway = await httpClient(new URL(urls.gateway), WHO);
   const rawClient = await httpClient(new URL(urls.raw));
   const sdkClient = await httpClient(new URL(urls.sdk));
+  const inProcessClient = await httpClient(new URL(urls.inProcess), WHO);
 
   const callPaths = [
     { label: 'straight to the upstream (SDK client, stdio)', client: direct, op: call('') },
     { label: 'HTTP floor: SDK client → JSON-RPC over node:http, no MCP server library', client: rawClient, op: call('') },
     { label: "for reference: the SDK's StreamableHTTPServerTransport (a Server per request), answering itself", client: sdkClient, op: call('') },
     { label: 'through the gateway (HTTP → policy → stdio upstream)', client: viaGateway, op: call('everything__') },
+    { label: 'through the gateway to an upstream in its own process (no second process hop)', client: inProcessClient, op: call('everything__') },
   ];
   const listPaths = [
     { label: 'straight to the upstream (stdio)', client: direct, op: list('') },
@@ -216,6 +243,7 @@ async function main() {
     `| **added by the gateway** (gateway − straight) | **${ms(callStats[3]!.p50 - callStats[0]!.p50)}** | ${ms(callStats[3]!.p99 - callStats[0]!.p99)} |`,
     `| of which the HTTP round trip itself (the floor) | ${ms(callStats[1]!.p50)} | |`,
     `| of which the gateway's own work: SDK dispatch, policy, upstream client, relay (gateway − floor − straight) | ${ms(callStats[3]!.p50 - callStats[1]!.p50 - callStats[0]!.p50)} | |`,
+    `| the gateway's work without the second process hop (in-process upstream − floor) | ${ms(callStats[4]!.p50 - callStats[1]!.p50)} | |`,
     '',
     '| tools/list | p50 (ms) | p99 (ms) |',
     '|---|---|---|',
@@ -231,7 +259,7 @@ async function main() {
   ];
   console.log(lines.join('\n'));
 
-  for (const client of [direct, viaGateway, rawClient, sdkClient]) await client.close();
+  for (const client of [direct, viaGateway, rawClient, sdkClient, inProcessClient]) await client.close();
   stop();
 }
 
