@@ -26,6 +26,7 @@ const WORKSPACES = ['ws-research', 'ws-marketing', 'ws-nowhere'];
 /** Wraps an upstream's transport and records every tools/call the gateway sends it: what the upstream sees. */
 class RecordingTransport implements Transport {
   readonly calls: string[] = [];
+  readonly methods: string[] = [];
   constructor(private readonly inner: Transport) {}
   set onmessage(handler: Transport['onmessage']) {
     this.inner.onmessage = handler;
@@ -49,6 +50,7 @@ class RecordingTransport implements Transport {
     return this.inner.start();
   }
   send(message: JSONRPCMessage, options?: TransportSendOptions) {
+    if ('method' in message) this.methods.push(message.method);
     if ('method' in message && message.method === 'tools/call') this.calls.push(String((message.params as { name?: unknown } | undefined)?.name));
     return this.inner.send(message, options);
   }
@@ -61,6 +63,7 @@ let directory: string;
 let snapshotPath: string;
 let gateway: Gateway;
 let clock = Date.parse('2026-06-01T00:00:00Z');
+const logs: string[] = [];
 const upstream = { everything: undefined as RecordingTransport | undefined, mirror: undefined as RecordingTransport | undefined };
 const original = JSON.parse(readFileSync(here('./snapshot.json'), 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -79,7 +82,7 @@ beforeAll(async () => {
     apiKeys: Object.entries(SECRETS).map(([keyId, secret]) => ({ keyId, sha256: hashSecret(secret) })),
     port: 0,
     now: () => clock,
-    log: () => undefined,
+    log: (line) => logs.push(line),
   });
 });
 
@@ -324,5 +327,37 @@ describe('malformed requests get a JSON-RPC error or a 4xx, never a 5xx, never a
     ].map((p) => p.then((r) => r.status)));
     for (const status of statuses) expect(status).toBeLessThan(500);
     expect(await listNames({ member: 'm-eve', workspace: 'ws-marketing' })).toEqual(['everything__echo', 'everything__get-sum']);
+  });
+});
+
+describe('secrets and hang-ups', () => {
+  it('API key secrets never appear in the log; key ids and reasons do', async () => {
+    await listNames({ key: 'k-research-ci' });
+    await refusal({ key: 'k-research-ci' }, 'everything__echo', { message: 'x' });
+    await withClient({ key: 'k-research-ci' }, (client) => client.callTool({ name: 'mirror__echo', arguments: { message: 'x' } }));
+    const text = logs.join('\n');
+    for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
+    expect(text).toContain('k-research-ci');
+    expect(text).toContain('key_scope');
+  });
+
+  it('a client that hangs up cancels its call upstream', async () => {
+    const before = upstream.everything!.methods.filter((m) => m === 'notifications/cancelled').length;
+    const callsBefore = upstream.everything!.calls.length;
+    const hangUp = new AbortController();
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'everything__trigger-long-running-operation', arguments: { duration: 5, steps: 5 } } });
+    const pending = fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-org-member': 'm-chloe', 'x-org-workspace': 'ws-research' },
+      body,
+      signal: hangUp.signal,
+    }).catch(() => 'aborted');
+    const deadline = Date.now() + 5_000;
+    while (upstream.everything!.calls.length === callsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(upstream.everything!.calls.slice(callsBefore)).toEqual(['trigger-long-running-operation']);
+    hangUp.abort();
+    expect(await pending).toBe('aborted');
+    while (upstream.everything!.methods.filter((m) => m === 'notifications/cancelled').length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(upstream.everything!.methods.filter((m) => m === 'notifications/cancelled').length).toBe(before + 1);
   });
 });
