@@ -495,7 +495,8 @@ describe('SPEC §4 toolsByConnector: a gateway\'s whole tool list', () => {
 });
 
 describe('SPEC §6, §7.12: parseOrganization reports every connector problem', () => {
-  type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test fixtures edited as raw JSON
+  /** Raw snapshot JSON, edited freely to break one rule at a time. */
+  type Json = Record<string, any>;
   const valid = () =>
     acme()
       .connector('github', { tools: ['search', 'create!'] })
