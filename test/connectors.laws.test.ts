@@ -196,6 +196,64 @@ function setPermission(snapshot: Snapshot, level: string | null, connectorId: st
 
 const levelArb = fc.constantFrom(null, ...WORKSPACES);
 
+/**
+ * A plain reading of SPEC §4 and §7.15 over the raw snapshot, written without the compiled indexes, so
+ * that the fast path is checked against the rules as the SPEC states them (Cedar-style differential test).
+ */
+const VIBE_ROLES = new Set(['user', 'workspace_contributor', 'workspace_admin']); // SPEC §2: who holds vibe.use
+const STUDIO_ROLES = new Set(['dev', 'workspace_contributor', 'workspace_admin']); // … and studio.use
+
+function referenceTools(s: Snapshot, principal: string, connectorRef: string, workspace: string, options: { now?: number | string | undefined; product?: string | undefined }) {
+  const member = s.members.find((m) => m.id === principal);
+  const key = s.apiKeys.find((k) => k.id === principal);
+  const connector = s.connectors.find((c) => c.id === connectorRef) ?? s.connectors.find((c) => c.name === connectorRef);
+  const space = s.workspaces.find((w) => w.id === workspace);
+  const reason = ((): string | null => {
+    if (!member && !key) return 'unknown_principal';
+    if (!connector) return 'unknown_connector';
+    if (!space) return 'unknown_workspace';
+    if (options.product !== undefined && options.product !== 'vibe' && options.product !== 'studio') return 'malformed_options';
+    if (key) {
+      if (key.status === 'revoked') return 'key_revoked';
+      if (key.expiresAt !== undefined) {
+        if (options.now === undefined) return 'now_required';
+        if (new Date(options.now).getTime() >= Date.parse(key.expiresAt)) return 'key_expired';
+      }
+      if (key.workspaceId !== workspace) return 'key_workspace';
+      if (key.connectorScopes !== 'all' && !key.connectorScopes.includes(connector.id)) return 'key_scope';
+      if (options.product === 'vibe') return 'no_product_access';
+    } else {
+      if (member!.status === 'suspended') return 'suspended';
+      const roles = [
+        ...space.members.filter((m) => m.memberId === principal).flatMap((m) => m.roles ?? ['workspace_contributor']),
+        ...space.groupGrants
+          .filter((g) => s.groups.find((group) => group.id === g.groupId)?.memberIds.includes(principal))
+          .flatMap((g) => g.roles ?? ['workspace_contributor']),
+      ];
+      const vibe = roles.some((r) => VIBE_ROLES.has(r)) && options.product !== 'studio';
+      const studio = roles.some((r) => STUDIO_ROLES.has(r)) && options.product !== 'vibe';
+      if (!vibe && !studio) return 'no_product_access';
+    }
+    if (connector.visibility === 'workspace' && !(connector.workspaceIds ?? []).includes(workspace)) return 'not_visible';
+    const levels = [s.connectorPermissions, space.connectorPermissions].map((list) => list.find((p) => p.connectorId === connector.id));
+    if (levels.some((p) => p?.mode === 'blocked')) return 'connector_blocked';
+    const connected = s.credentials.some(
+      (c) =>
+        c.connectorId === connector.id &&
+        (c.holder === 'organization' || (c.holder === 'workspace' && c.workspaceId === workspace) || (c.holder === 'member' && member !== undefined && c.memberId === principal)),
+    );
+    if (connector.authentication !== 'none' && !connected) return 'not_connected';
+    return null;
+  })();
+  const selected = (tool: string) =>
+    [s.connectorPermissions, space?.connectorPermissions ?? []].every((list) => {
+      const permission = list.find((p) => p.connectorId === connector?.id);
+      return permission?.mode !== 'restricted' || permission.tools!.includes(tool);
+    });
+  const tools = reason !== null ? [] : connector!.tools.filter((t) => t.access === 'read' || connector!.capabilities === 'read_write').map((t) => t.name).filter(selected);
+  return { reason, tools };
+}
+
 describe('SPEC §4 laws (≥ 1,000 random organizations each)', () => {
   it('blocked at either level gives [] (§4.3)', () => {
     fc.assert(
@@ -382,6 +440,27 @@ describe('SPEC §4 laws (≥ 1,000 random organizations each)', () => {
             }
           }
         });
+      }),
+      RUNS,
+    );
+  });
+
+  it('toolsAvailable and explainTools agree with a plain reading of SPEC §4 and §7.15 (differential)', () => {
+    const queryArb = fc.record({
+      principal: fc.constantFrom(...PRINCIPALS, 'nobody'),
+      connector: fc.constantFrom(...CONNECTORS, ...CONNECTORS.map((id) => `name-${id}`), 'nothing'),
+      workspace: fc.constantFrom(...WORKSPACES, 'nowhere'),
+      options: fc.record({ now: fc.constantFrom(...NOWS), product: fc.constantFrom('vibe', 'studio', 'code') }, { requiredKeys: [] }),
+    });
+    fc.assert(
+      fc.property(snapshotArb, fc.array(queryArb, { minLength: 20, maxLength: 20 }), (snapshot, queries) => {
+        const policy = policyOf(snapshot);
+        for (const { principal, connector, workspace, options } of queries) {
+          const expected = referenceTools(snapshot, principal, connector, workspace, options);
+          const asked = options as { now?: number | string; product?: 'vibe' | 'studio' };
+          expect(policy.explainTools(principal, connector, workspace, asked).reason).toBe(expected.reason);
+          expect(policy.toolsAvailable(principal, connector, workspace, asked)).toEqual(expected.tools);
+        }
       }),
       RUNS,
     );
