@@ -30,10 +30,9 @@ export interface ToolsExplanation {
   readonly tools: readonly { readonly name: string; readonly reason: ToolReason | null }[];
 }
 
-export interface InvokeExplanation {
-  readonly allowed: boolean;
-  readonly reason: ToolReason | null;
-}
+export type InvokeExplanation =
+  | { readonly allowed: true; readonly reason: null }
+  | { readonly allowed: false; readonly reason: ToolReason };
 
 export interface ConnectorTools {
   readonly connector: { readonly id: string; readonly name: string };
