@@ -37,7 +37,7 @@ export function problemsFromZod(issues: readonly z.core.$ZodIssue[], prefix: Pat
         );
         break;
       case 'invalid_value':
-        out.push(invalidValue(path, issue.values, input));
+        out.push(input === undefined ? problem('missing_field', path, `${formatPath(path)} is required`) : invalidValue(path, issue.values, input));
         break;
       case 'invalid_union': {
         const options = (issue as { options?: unknown[] }).options;
