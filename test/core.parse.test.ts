@@ -119,7 +119,7 @@ describe('SPEC §6 load rules', () => {
 
   it('ids such as __proto__ and constructor load as ordinary ids', () => {
     const result = organizationBuilder('__proto__').member('__proto__', 'organization_admin').member('constructor').group('toString', ['constructor'])
-      .workspace('hasOwnProperty', { members: { constructor: null }, groups: { toString: ['dev'] } }).parse();
+      .workspace('hasOwnProperty', { members: { constructor: null }, groups: { toString: ['dev' as const] } }).parse();
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.organization.members.get('__proto__')!.orgRoles).toEqual(['organization_admin']);
