@@ -50,7 +50,8 @@ export function checkOrganization(input: unknown): Problem[] {
   });
 
   for (const [product, pool] of pools) {
-    if (typeof pool.size === 'number' && pool.held > pool.size) {
+    // No seat held exceeds nothing, even a (malformed, separately reported) negative size.
+    if (typeof pool.size === 'number' && pool.held > 0 && pool.held > pool.size) {
       at(['seatPools', pool.index, 'size'], 'seats_exceeded', `${pool.held} ${product} seats are held but the pool has ${pool.size}`);
     }
   }
@@ -110,7 +111,7 @@ export function checkOrganization(input: unknown): Problem[] {
         uniqueStrings(permission.tools, [...path, 'tools'], 'tool', at, (tool, p) => {
           if (tools && !tools.has(tool)) at(p, 'unknown_tool', `connector ${quote(connectorId)} has no tool ${quote(tool)}`);
         });
-      } else if (permission.tools !== undefined && typeof permission.mode === 'string') {
+      } else if (permission.tools !== undefined && (permission.mode === 'allowed' || permission.mode === 'blocked')) {
         at([...path, 'tools'], 'tools_not_restricted', `tools are selected only with mode "restricted", not ${quote(permission.mode)}`);
       }
     });

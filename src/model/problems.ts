@@ -49,6 +49,8 @@ export function problemsFromZod(issues: readonly z.core.$ZodIssue[], prefix: Pat
               ? problem('missing_field', path, `${formatPath(path)} is required`)
               : problem('invalid_value', path, `${formatPath(path)} must be one of ${options.map(quote).join(', ')}, not ${quote(value)}`),
           );
+        } else if (input === undefined) {
+          out.push(problem('missing_field', path, `${formatPath(path)} is required`));
         } else {
           out.push(problem('invalid_value', path, `${formatPath(path)} has the wrong shape (${describe(input)})`));
         }
