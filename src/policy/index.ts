@@ -2,11 +2,13 @@ import type { ConnectorIndex } from '../connectors/compile.js';
 import { compileConnectors } from '../connectors/compile.js';
 import * as tools from '../connectors/decide.js';
 import type { ConnectorTools, InvokeExplanation, ToolsExplanation } from '../connectors/decide.js';
+import type { Patch } from 'immer';
 import type { Organization, OrganizationJson } from '../model/index.js';
 import { loadOrganization } from '../model/index.js';
 import type { Action } from '../roles/index.js';
 import type { PolicyIndex } from './compile.js';
 import { compileIndex } from './compile.js';
+import { updateCompiled } from './update.js';
 import type { Explanation } from './decide.js';
 import { decide, explainDecision } from './decide.js';
 import type { DecisionOptions } from './options.js';
@@ -40,6 +42,12 @@ export interface Policy {
   explainTools(principal: string, connector: string, workspace: string, options?: DecisionOptions | null): ToolsExplanation;
   /** SPEC §4: one call's decision and reason, `unknown_tool` for a tool the connector lacks. */
   explainInvoke(principal: string, connector: string, tool: string, workspace: string, options?: DecisionOptions | null): InvokeExplanation;
+  /**
+   * A new policy over `nextSnapshot` (a parsed or adopted snapshot), recompiling only what the immer
+   * `patches` that produced it touch; a full build when they are too broad or not understood. This
+   * policy is left as it is and keeps answering for the old snapshot.
+   */
+  update(nextSnapshot: Organization, patches: readonly Patch[]): Policy;
 }
 
 /** Internal: the compiled indexes behind a policy, for the layers above (administration, analysis). */
@@ -77,6 +85,7 @@ export function policyFrom(compiled: PolicyInternals): Policy {
       tools.explainTools(indexes, principal, connector, workspace, options),
     explainInvoke: (principal: unknown, connector: unknown, tool: unknown, workspace: unknown, options?: unknown) =>
       tools.explainInvoke(indexes, principal, connector, tool, workspace, options),
+    update: (nextSnapshot: Organization, patches: readonly Patch[]) => policyFrom(updateCompiled(compiled, loadOrganization(nextSnapshot), patches)),
   });
   internals.set(policy, compiled);
   return policy;

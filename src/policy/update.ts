@@ -1,0 +1,168 @@
+import type { Patch } from 'immer';
+import type { ConnectorIndex, ConnectorView, CredentialHolders } from '../connectors/compile.js';
+import { compileConnectors, compileView } from '../connectors/compile.js';
+import type { Organization } from '../model/index.js';
+import type { Memberships, PolicyIndex, PrincipalEntry } from './compile.js';
+import { compileIndex, compileKey, compileMember } from './compile.js';
+
+/**
+ * Incremental recompilation (issue 5): the patches of one admin command name the entities it touched;
+ * only their compiled entries are rebuilt. Every index shared with the previous policy is copied before
+ * it is changed (copy-on-write), so the old policy keeps answering exactly as before. Anything this
+ * does not recognise, or a change too broad to be worth it, is a full build: same answers, more time.
+ */
+export interface Compiled {
+  readonly index: PolicyIndex;
+  readonly connectors: ConnectorIndex;
+}
+
+/** What the patches touch; `null` means "rebuild everything". */
+interface Touched {
+  readonly members: Set<string>;
+  readonly keys: Set<string>;
+  /** Workspaces whose connector views must be recompiled (workspace-level permissions). */
+  readonly workspaceViews: Set<string>;
+  /** Connectors whose views must be recompiled in every workspace. */
+  readonly connectorViews: Set<string>;
+  /** Connectors whose credential holders must be recomputed. */
+  readonly credentialConnectors: Set<string>;
+  /** A member's direct workspace memberships changed. */
+  readonly directMembership: Set<string>;
+}
+
+/** Beyond this many touched principals a full build is as cheap and simpler. */
+const MAX_TOUCHED_PRINCIPALS = 2_000;
+
+export function updateCompiled(previous: Compiled, next: Organization, patches: readonly Patch[]): Compiled {
+  const touched = classify(previous.index.organization, next, patches);
+  if (touched === null || touched.members.size + touched.keys.size > MAX_TOUCHED_PRINCIPALS) return fullBuild(next);
+
+  const old = previous.index;
+  let memberships: Memberships = old.memberships;
+  if (touched.directMembership.size > 0) {
+    const directWorkspaces = new Map(old.memberships.directWorkspaces);
+    for (const memberId of touched.directMembership) {
+      const list: string[] = [];
+      for (const workspace of next.workspaces.values()) if (workspace.members.has(memberId)) list.push(workspace.id);
+      if (list.length > 0) directWorkspaces.set(memberId, list);
+      else directWorkspaces.delete(memberId);
+    }
+    memberships = { ...old.memberships, directWorkspaces };
+  }
+
+  let principals = old.principals;
+  if (touched.members.size + touched.keys.size > 0) {
+    const copy = new Map<string, PrincipalEntry>(old.principals);
+    for (const id of touched.members) {
+      const entry = compileMember(next, memberships, id);
+      if (entry) copy.set(id, entry);
+      else if (copy.get(id)?.kind === 'member') copy.delete(id);
+    }
+    for (const id of touched.keys) {
+      const key = next.apiKeys.get(id);
+      if (key) copy.set(id, compileKey(key));
+      else if (copy.get(id)?.kind === 'key') copy.delete(id);
+    }
+    principals = copy;
+  }
+
+  return {
+    index: { organization: next, principals, memberships },
+    connectors: updateConnectors(previous.connectors, next, touched),
+  };
+}
+
+function fullBuild(organization: Organization): Compiled {
+  return { index: compileIndex(organization), connectors: compileConnectors(organization) };
+}
+
+function updateConnectors(previous: ConnectorIndex, next: Organization, touched: Touched): ConnectorIndex {
+  let { views, credentials } = previous;
+  if (touched.workspaceViews.size + touched.connectorViews.size > 0) {
+    const copy = new Map(views);
+    for (const workspaceId of copy.keys()) {
+      const all = touched.workspaceViews.has(workspaceId);
+      if (!all && touched.connectorViews.size === 0) continue;
+      const old = copy.get(workspaceId)!;
+      const fresh = new Map<string, ConnectorView>();
+      // Rebuilt in the snapshot's connector order (toolsByConnector lists in that order).
+      for (const connector of next.connectors.values()) {
+        const reuse = !all && !touched.connectorViews.has(connector.id) ? old.get(connector.id) : undefined;
+        fresh.set(connector.id, reuse ?? compileView(next, workspaceId, connector));
+      }
+      copy.set(workspaceId, fresh);
+    }
+    views = copy;
+  }
+  if (touched.credentialConnectors.size > 0) {
+    const copy = new Map(credentials as Map<string, CredentialHolders>);
+    for (const connectorId of touched.credentialConnectors) copy.delete(connectorId);
+    for (const credential of next.credentials.values()) {
+      if (!touched.credentialConnectors.has(credential.connectorId)) continue;
+      let holders = copy.get(credential.connectorId);
+      if (!holders) copy.set(credential.connectorId, (holders = { organization: false, workspaces: new Set(), members: new Set() }));
+      if (credential.holder === 'organization') holders.organization = true;
+      else if (credential.holder === 'workspace') holders.workspaces.add(credential.workspaceId);
+      else holders.members.add(credential.memberId);
+    }
+    credentials = copy;
+  }
+  let byName = previous.byName;
+  if (touched.connectorViews.size > 0) {
+    const names = new Map<string, string>();
+    for (const connector of next.connectors.values()) names.set(connector.name, connector.id);
+    byName = names;
+  }
+  return { byName, views, credentials };
+}
+
+/** Reads the patch paths of SPEC §6.1's Map-keyed snapshot; `null` for anything not handled incrementally. */
+function classify(previous: Organization, next: Organization, patches: readonly Patch[]): Touched | null {
+  const touched: Touched = {
+    members: new Set(),
+    keys: new Set(),
+    workspaceViews: new Set(),
+    connectorViews: new Set(),
+    credentialConnectors: new Set(),
+    directMembership: new Set(),
+  };
+  for (const { path } of patches) {
+    const [collection, id, field, subId] = path as readonly unknown[];
+    if (collection === 'revision' || collection === 'seatPools') continue;
+    if (typeof id !== 'string') return null; // a whole collection replaced
+    switch (collection) {
+      case 'members':
+        // A member's own fields; adding or removing one also changes who holds what elsewhere,
+        // and those patches come with it (workspace entries, groups, credentials).
+        touched.members.add(id);
+        if (field === undefined) touched.directMembership.add(id);
+        break;
+      case 'apiKeys':
+        touched.keys.add(id);
+        break;
+      case 'workspaces':
+        if (field === 'members' && typeof subId === 'string') {
+          touched.members.add(subId);
+          touched.directMembership.add(subId);
+        } else if (field === 'connectorPermissions') touched.workspaceViews.add(id);
+        else if (field === 'name') break;
+        else return null; // a workspace created or deleted, or a group grant: every holder changes
+        break;
+      case 'connectors':
+      case 'connectorPermissions':
+        touched.connectorViews.add(id);
+        if (previous.connectors.has(id) !== next.connectors.has(id)) return null; // order of every view changes
+        break;
+      case 'credentials': {
+        const before = previous.credentials.get(id);
+        const after = next.credentials.get(id);
+        if (before) touched.credentialConnectors.add(before.connectorId);
+        if (after) touched.credentialConnectors.add(after.connectorId);
+        break;
+      }
+      default:
+        return null; // groups and anything unknown: a full build
+    }
+  }
+  return touched;
+}

@@ -1,0 +1,188 @@
+/**
+ * Issue 5, incremental update: after random admin-like changes (and sequences of them), expressed as the
+ * immer patches an admin command emits, `policy.update` answers exactly like a policy built from scratch
+ * on the final snapshot — on every principal × action × workspace, and every connector's tools.
+ */
+import fc from 'fast-check';
+import { enableMapSet, enablePatches, produceWithPatches, type Draft, type Patch } from 'immer';
+import { describe, expect, it } from 'vitest';
+import { ACTIONS, createPolicy, organizationBuilder, type Organization, type Policy } from 'org-policy';
+import { adoptOrganization } from '../src/model/parse.js';
+
+enablePatches();
+enableMapSet();
+
+const MEMBERS = ['m0', 'm1', 'm2', 'm3', 'm4', '__proto__'];
+const WORKSPACES = ['w0', 'w1', 'w2'];
+const CONNECTORS = ['c0', 'c1', 'c2'];
+const KEYS = ['k0', 'k1'];
+const ROLES = ['user', 'dev', 'mistral_code_user', 'workspace_contributor', 'workspace_admin', 'observability_viewer'] as const;
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+
+function baseOrganization(): Organization {
+  return organizationBuilder('org')
+    .member('m0', ['organization_admin'])
+    .member('m1', ['member'], { seats: ['mistral_code'] })
+    .member('m2', ['billing_manager'])
+    .member('m3')
+    .member('m4', ['member'], { status: 'suspended' })
+    .member('__proto__')
+    .group('g0', ['m1', 'm2'])
+    .workspace('w0', { members: { m1: ['dev'], m2: null }, groups: { g0: ['user'] } })
+    .workspace('w1', { members: { m3: ['workspace_admin'], '__proto__': null } })
+    .workspace('w2', { members: { m1: null } })
+    .connector('c0', { tools: ['search', 'create!', 'list'], authentication: 'none' })
+    .connector('c1', { tools: ['read', 'write!'], authentication: 'oauth2' })
+    .connector('c2', { tools: ['a', 'b'], authentication: 'api_key', visibility: 'workspace', workspaceIds: ['w1'] })
+    .permission('c0', 'restricted', ['search', 'create'])
+    .credential('cr0', 'c1', { workspace: 'w0' })
+    .apiKey('k0', 'w0', { connectorScopes: 'all' })
+    .apiKey('k1', 'w1', { expiresAt: '2026-03-01T00:00:00Z', connectorScopes: ['c2'] })
+    .seatPool('mistral_code', 3)
+    .organization();
+}
+
+type Change = (draft: Draft<Organization>) => void;
+type Mutable = any;
+
+/** Changes of the kinds admin commands make, each keeping the snapshot valid. */
+const change: fc.Arbitrary<Change> = fc.oneof(
+  fc.record({ w: fc.constantFrom(...WORKSPACES), m: fc.constantFrom(...MEMBERS), roles: fc.option(fc.subarray([...ROLES], { minLength: 1 })) }).map(
+    ({ w, m, roles }) =>
+      (d: Mutable) => d.workspaces.get(w).members.set(m, roles === null ? { memberId: m } : { memberId: m, roles }),
+  ),
+  fc.record({ w: fc.constantFrom(...WORKSPACES), m: fc.constantFrom(...MEMBERS) }).map(({ w, m }) => (d: Mutable) => d.workspaces.get(w).members.delete(m)),
+  fc.record({ m: fc.constantFrom(...MEMBERS.slice(1)), status: fc.constantFrom('active', 'suspended') }).map(({ m, status }) => (d: Mutable) => {
+    d.members.get(m).status = status;
+  }),
+  fc.record({ m: fc.constantFrom(...MEMBERS.slice(1)), roles: fc.subarray(['member', 'billing_manager', 'organization_admin'], { minLength: 1 }) }).map(
+    ({ m, roles }) =>
+      (d: Mutable) => {
+        d.members.get(m).orgRoles = roles;
+      },
+  ),
+  fc.record({ m: fc.constantFrom('m1', 'm3'), seat: fc.boolean() }).map(({ m, seat }) => (d: Mutable) => {
+    d.members.get(m).seats = seat ? ['mistral_code'] : [];
+  }),
+  fc.record({ g: fc.subarray(MEMBERS), roles: fc.constantFrom([], ['billing_manager']) }).map(({ g, roles }) => (d: Mutable) => {
+    d.groups.get('g0').memberIds = g;
+    d.groups.get('g0').orgRoles = roles;
+  }),
+  fc.record({ w: fc.constantFrom(...WORKSPACES), roles: fc.option(fc.subarray([...ROLES], { minLength: 1 })) }).map(({ w, roles }) => (d: Mutable) => {
+    d.workspaces.get(w).groupGrants.set('g0', roles === null ? { groupId: 'g0' } : { groupId: 'g0', roles });
+  }),
+  fc.record({ w: fc.option(fc.constantFrom(...WORKSPACES)), c: fc.constantFrom('c0', 'c1'), mode: fc.constantFrom('allowed', 'restricted', 'blocked') }).map(
+    ({ w, c, mode }) =>
+      (d: Mutable) => {
+        const tools = c === 'c0' ? ['list'] : ['read'];
+        const permission = mode === 'restricted' ? { connectorId: c, mode, tools } : { connectorId: c, mode };
+        (w === null ? d.connectorPermissions : d.workspaces.get(w).connectorPermissions).set(c, permission);
+      },
+  ),
+  fc.record({ w: fc.option(fc.constantFrom(...WORKSPACES)), c: fc.constantFrom(...CONNECTORS) }).map(({ w, c }) => (d: Mutable) => {
+    (w === null ? d.connectorPermissions : d.workspaces.get(w).connectorPermissions).delete(c);
+  }),
+  fc.record({ c: fc.constantFrom('c1', 'c2'), holder: fc.constantFrom('organization', 'w0', 'w1', 'm1', 'm3'), remove: fc.boolean() }).map(
+    ({ c, holder, remove }) =>
+      (d: Mutable) => {
+        const id = `cr-${c}-${holder}`;
+        if (remove) return void d.credentials.delete(id);
+        const credential =
+          holder === 'organization'
+            ? { id, connectorId: c, holder }
+            : holder.startsWith('w')
+              ? { id, connectorId: c, holder: 'workspace', workspaceId: holder }
+              : { id, connectorId: c, holder: 'member', memberId: holder };
+        d.credentials.set(id, credential);
+      },
+  ),
+  fc.record({ k: fc.constantFrom(...KEYS), status: fc.constantFrom('active', 'revoked'), expires: fc.boolean(), scopes: fc.constantFrom('all', ['c1'], ['c0', 'c2']) }).map(
+    ({ k, status, expires, scopes }) =>
+      (d: Mutable) => {
+        const key = d.apiKeys.get(k);
+        key.status = status;
+        if (expires) key.expiresAt = '2026-07-01T00:00:00Z';
+        else delete key.expiresAt;
+        key.connectorScopes = scopes;
+      },
+  ),
+  fc.record({ c: fc.constantFrom('c0', 'c1'), name: fc.constantFrom('renamed', 'other') }).map(({ c, name }) => (d: Mutable) => {
+    d.connectors.get(c).name = `${name}-${c}`;
+  }),
+  fc.constant((d: Mutable) => {
+    d.workspaces.get('w2').name = 'Renamed';
+  }),
+);
+
+function apply(organization: Organization, step: Change): { next: Organization; patches: Patch[] } {
+  const [next, patches] = produceWithPatches(organization, (draft) => {
+    step(draft);
+    (draft as Mutable).revision += 1;
+  });
+  return { next: adoptOrganization(next as Organization), patches };
+}
+
+const PRINCIPALS = [...MEMBERS, ...KEYS, 'nobody'];
+const ASKED_WORKSPACES = [...WORKSPACES, undefined, 'w-unknown'];
+const OPTIONS = [{ now: NOW }, undefined];
+
+function expectSameAnswers(updated: Policy, rebuilt: Policy) {
+  for (const principal of PRINCIPALS) {
+    for (const options of OPTIONS) {
+      for (const workspace of ASKED_WORKSPACES) {
+        for (const { name } of ACTIONS) {
+          const context = `${principal} ${name} ${String(workspace)} ${JSON.stringify(options)}`;
+          expect(updated.can(principal, name, workspace, options), context).toBe(rebuilt.can(principal, name, workspace, options));
+          expect(updated.explain(principal, name, workspace, options), context).toEqual(rebuilt.explain(principal, name, workspace, options));
+        }
+        if (workspace === undefined) continue;
+        expect(updated.toolsByConnector(principal, workspace, options)).toEqual(rebuilt.toolsByConnector(principal, workspace, options));
+        for (const connector of [...CONNECTORS, 'renamed-c0', 'other-c1']) {
+          expect(updated.explainTools(principal, connector, workspace, options)).toEqual(rebuilt.explainTools(principal, connector, workspace, options));
+        }
+      }
+    }
+  }
+}
+
+describe('policy.update (issue 5: incremental recompilation answers like a full build)', () => {
+  it('one random change: the updated policy answers like createPolicy on the new snapshot', () => {
+    fc.assert(
+      fc.property(change, (step) => {
+        const base = baseOrganization();
+        const { next, patches } = apply(base, step);
+        expectSameAnswers(createPolicy(base).update(next, patches), createPolicy(next));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('random sequences of changes, each applied by update() to the previous policy, end like a full build', () => {
+    fc.assert(
+      fc.property(fc.array(change, { minLength: 1, maxLength: 8 }), (steps) => {
+        let organization = baseOrganization();
+        let policy = createPolicy(organization);
+        for (const step of steps) {
+          const { next, patches } = apply(organization, step);
+          policy = policy.update(next, patches);
+          organization = next;
+        }
+        expectSameAnswers(policy, createPolicy(organization));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('the old policy keeps answering for the old snapshot after an update (readers never see a half-updated index)', () => {
+    fc.assert(
+      fc.property(change, (step) => {
+        const base = baseOrganization();
+        const old = createPolicy(base);
+        const { next, patches } = apply(base, step);
+        old.update(next, patches);
+        expectSameAnswers(old, createPolicy(base));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
