@@ -1,0 +1,183 @@
+/**
+ * `npm run bench [-- --scale=S|M|L]` (issue 5). Measures org-policy from src/ through tsx (the same code
+ * tsup bundles into dist/), and its peers on the same generated organization and query streams.
+ * Every rate is the median of 5 passes after one warm-up pass. Run by `npm run bench` with --expose-gc.
+ */
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { enableMapSet, enablePatches, produceWithPatches, type Patch } from 'immer';
+import { createPolicy, parseOrganization, type Organization, type Policy } from 'org-policy';
+import { adoptOrganization } from '../src/model/parse.js';
+import { referenceCan } from '../test/support/core-reference.js';
+import { canStream, generateOrganization, toolsStream, type CanQuery, type Scale } from './generate.js';
+import { casbinPeer, caslPeer, type Peer } from './peers.js';
+
+enablePatches();
+enableMapSet();
+
+const scale = (process.argv.find((a) => a.startsWith('--scale='))?.slice(8) ?? 'M') as Scale;
+if (!['S', 'M', 'L'].includes(scale)) throw new Error(`--scale must be S, M or L, not ${scale}`);
+const PASSES = 5;
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc (npm run bench does)');
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+function timed(fn: () => void): number {
+  const start = performance.now();
+  fn();
+  return performance.now() - start;
+}
+/** Median ms of `PASSES` passes after a warm-up. */
+function medianMs(fn: () => void, passes = PASSES): number {
+  fn();
+  return median(Array.from({ length: passes }, () => timed(fn)));
+}
+function heapAfterGc(): number {
+  gc!();
+  gc!();
+  return process.memoryUsage().heapUsed;
+}
+const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
+const rows: [string, string][] = [];
+const report = (label: string, value: string) => {
+  rows.push([label, value]);
+  console.log(`${label.padEnd(48)} ${value}`);
+};
+
+console.log(`org-policy bench, scale ${scale} — ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, Node ${process.version}`);
+const generated = generateOrganization(scale);
+const memberships = generated.json.workspaces.reduce((n, w) => n + w.members.length, 0);
+console.log(
+  `members ${generated.memberIds.length}, workspaces ${generated.workspaceIds.length}, memberships ${memberships}, groups ${generated.json.groups.length}, ` +
+    `keys ${generated.keyIds.length}, credentials ${generated.json.credentials.length}`,
+);
+
+// Parse and build.
+let organization!: Organization;
+const parseMs = medianMs(() => {
+  const result = parseOrganization(generated.json);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems.slice(0, 3)));
+  organization = result.organization;
+}, scale === 'L' ? 3 : PASSES);
+report('parseOrganization (ms)', parseMs.toFixed(0));
+let policy!: Policy;
+const buildMs = medianMs(() => void (policy = createPolicy(organization)), scale === 'L' ? 3 : PASSES);
+report('createPolicy on the parsed snapshot (ms)', buildMs.toFixed(0));
+policy = undefined as unknown as Policy;
+const before = heapAfterGc();
+policy = createPolicy(organization);
+const heldMb = (heapAfterGc() - before) / 2 ** 20;
+report('heap held by the policy beyond the snapshot (MB)', heldMb.toFixed(1));
+
+// Streams.
+const CAN_COUNT = 1_000_000;
+const TOOLS_COUNT = 200_000;
+const cans = canStream(generated, CAN_COUNT);
+const toolsQueries = toolsStream(generated, TOOLS_COUNT);
+
+let sink = 0;
+function runCan(p: { can: Policy['can'] } | Peer, queries: readonly CanQuery[], count = queries.length) {
+  const can = p.can as (a: unknown, b: unknown, c: unknown, d: unknown) => boolean;
+  let yes = 0;
+  for (let i = 0; i < count; i++) {
+    const q = queries[i]!;
+    if (can(q.principal, q.action, q.workspace, q.options)) yes++;
+  }
+  sink += yes;
+}
+const canMs = medianMs(() => runCan(policy, cans));
+const canRate = CAN_COUNT / (canMs / 1000);
+report('can/s', fmt(canRate));
+const toolsAvailable = policy.toolsAvailable as (a: unknown, b: unknown, c: unknown, d: unknown) => readonly string[];
+const toolsMs = medianMs(() => {
+  let n = 0;
+  for (const q of toolsQueries) n += toolsAvailable(q.principal, q.connector, q.workspace, q.options).length;
+  sink += n;
+});
+report('toolsAvailable/s', fmt(TOOLS_COUNT / (toolsMs / 1000)));
+const EXPLAIN_COUNT = 200_000;
+const explain = policy.explain as (a: unknown, b: unknown, c: unknown, d: unknown) => { allowed: boolean };
+const explainMs = medianMs(() => {
+  for (let i = 0; i < EXPLAIN_COUNT; i++) {
+    const q = cans[i]!;
+    if (explain(q.principal, q.action, q.workspace, q.options).allowed) sink++;
+  }
+});
+report('explain/s', fmt(EXPLAIN_COUNT / (explainMs / 1000)));
+
+// explain agrees with can on the whole stream.
+let explainDisagrees = 0;
+for (const q of cans) if (explain(q.principal, q.action, q.workspace, q.options).allowed !== policy.can(q.principal as string, q.action as string, q.workspace as string, q.options as undefined)) explainDisagrees++;
+report('explain = can on the stream', `${(100 * (1 - explainDisagrees / CAN_COUNT)).toFixed(4)} %`);
+
+// Incremental admin change: one member's roles in one workspace (the immer command itself not timed).
+const changes: { next: Organization; patches: Patch[] }[] = [];
+for (let i = 0; i < PASSES + 1; i++) {
+  const memberId = generated.memberIds[(i * 7919) % generated.memberIds.length]!;
+  const workspaceId = generated.workspaceIds[(i * 31) % generated.workspaceIds.length]!;
+  const [next, patches] = produceWithPatches(organization, (draft) => {
+    (draft.workspaces.get(workspaceId)!.members as Map<string, unknown>).set(memberId, { memberId, roles: ['workspace_admin'] });
+    draft.revision += 1;
+  });
+  changes.push({ next: adoptOrganization(next), patches });
+}
+const updateTimes = changes.map(({ next, patches }) => timed(() => void policy.update(next, patches)));
+updateTimes.shift(); // warm-up
+report('policy.update, one membership change (ms, median)', median(updateTimes).toFixed(3));
+report('full rebuild for the same change (ms, median)', medianMs(() => void createPolicy(changes[0]!.next), scale === 'L' ? 3 : PASSES).toFixed(0));
+const updated = policy.update(changes[0]!.next, changes[0]!.patches);
+const rebuilt = createPolicy(changes[0]!.next);
+let updateDisagrees = 0;
+for (let i = 0; i < 100_000; i++) {
+  const q = cans[i]!;
+  const args = [q.principal, q.action, q.workspace, q.options] as [string, string, string, undefined];
+  if (updated.can(...args) !== rebuilt.can(...args)) updateDisagrees++;
+}
+report('update = rebuild on 100k queries', `${updateDisagrees === 0 ? 'yes' : `NO (${updateDisagrees} differ)`}`);
+
+// Agreement with the plain reference evaluator (slow: arrays and loops), on a prefix of the stream.
+const REFERENCE_COUNT = scale === 'S' ? 20_000 : scale === 'M' ? 5_000 : 1_000;
+const json = generated.json;
+const referenceAnswers = cans.slice(0, REFERENCE_COUNT).map((q) => referenceCan(json, q.principal, q.action, q.workspace, q.options));
+function agreement(p: { can: Policy['can'] } | Peer, count: number): string {
+  const can = p.can as (a: unknown, b: unknown, c: unknown, d: unknown) => boolean;
+  let same = 0;
+  for (let i = 0; i < count; i++) {
+    const q = cans[i]!;
+    if (can(q.principal, q.action, q.workspace, q.options) === referenceAnswers[i]) same++;
+  }
+  return `${((100 * same) / count).toFixed(2)} % of ${fmt(count)}`;
+}
+report('org-policy agrees with the reference', agreement(policy, REFERENCE_COUNT));
+
+// Peers.
+const PEER_PREFIX = { S: 1_000_000, M: 200_000, L: 100_000 }[scale];
+const CASBIN_PREFIX = { S: 100_000, M: 30_000, L: 20_000 }[scale];
+function agreeWithPolicy(peer: Peer, count: number): string {
+  let same = 0;
+  for (let i = 0; i < count; i++) {
+    const q = cans[i]!;
+    if (peer.can(q.principal, q.action, q.workspace, q.options) === policy.can(q.principal as string, q.action as string, q.workspace as string, q.options as undefined)) same++;
+  }
+  return `${((100 * same) / count).toFixed(2)} % of ${fmt(count)}`;
+}
+async function measurePeer(make: () => Peer | Promise<Peer>, prefix: number) {
+  gc!();
+  const heap0 = process.memoryUsage().heapUsed;
+  const start = performance.now();
+  const peer = await make();
+  const build = performance.now() - start;
+  const heap = (heapAfterGc() - heap0) / 2 ** 20;
+  const ms = medianMs(() => runCan(peer, cans, prefix));
+  const rate = prefix / (ms / 1000);
+  report(`${peer.name}: build (ms) / heap (MB)`, `${build.toFixed(0)} / ${heap.toFixed(0)}`);
+  report(`${peer.name}: can/s (first ${fmt(prefix)} queries)`, `${fmt(rate)} — org-policy is ${(canRate / rate).toFixed(1)}×`);
+  report(`${peer.name}: agrees with the reference`, agreement(peer, REFERENCE_COUNT));
+  report(`${peer.name}: agrees with org-policy`, agreeWithPolicy(peer, prefix));
+}
+await measurePeer(() => caslPeer(json), PEER_PREFIX);
+await measurePeer(() => casbinPeer(json), CASBIN_PREFIX);
+
+if (sink === -1) console.log(sink);
+console.log('\n| measure | value |\n|---|---|');
+for (const [label, value] of rows) console.log(`| ${label} | ${value} |`);
