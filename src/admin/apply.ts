@@ -602,7 +602,7 @@ export function applyCommand(snapshot: Organization, actor: string, command: unk
     return refuse(single('forbidden', 'forbidden', [], `${q(actor)} may not run ${type} here`));
   }
 
-  const parsed = commandSchemas[type].safeParse(command);
+  const parsed = commandSchemas[type].safeParse(command, { reportInput: true });
   if (!parsed.success) return refuse(fromProblems('validation', problemsFromAdminZod(parsed.error.issues)));
   const findings = new Findings();
   const recipe = spec.plan(base, parsed.data as ParsedCommand, findings);
