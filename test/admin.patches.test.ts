@@ -1,0 +1,135 @@
+/**
+ * SPEC §5, §6.1: patches are the change log. Applying `patches` to the old snapshot gives the new one,
+ * `inversePatches` give the old one back, patches address entities by id (a handful per change, not one
+ * per array element), everything written parses again, and ids such as `__proto__` are real ids.
+ */
+import { applyPatches, enableMapSet, enablePatches } from 'immer';
+import { describe, expect, it } from 'vitest';
+import { applyCommand, organizationBuilder, parseOrganization, serializeOrganization, type Command, type Organization } from 'org-policy';
+
+enablePatches();
+enableMapSet();
+
+function expectRoundTrip(before: Organization, command: Command, actor = 'ada'): Organization {
+  const result = applyCommand(before, actor, command, { now: 0 });
+  if (!result.ok) throw new Error(`${command.type} refused: ${JSON.stringify(result.error)}`);
+  expect(applyPatches(before, result.patches as never)).toEqual(result.snapshot);
+  expect(applyPatches(result.snapshot, result.inversePatches as never)).toEqual(before);
+  const reparsed = parseOrganization(serializeOrganization(result.snapshot));
+  expect(reparsed.ok && reparsed.organization).toEqual(result.snapshot);
+  return result.snapshot;
+}
+
+/** A run through every kind of command, each step checked. */
+const SCRIPT: Command[] = [
+  { type: 'inviteMember', id: 'bob', email: 'bob@x.test', role_names: ['member', 'billing_manager'] },
+  { type: 'inviteMember', id: 'cy', email: 'cy@x.test' },
+  { type: 'createWorkspace', id: 'w1', name: 'One' },
+  { type: 'createWorkspace', id: 'w2', name: 'Two' },
+  { type: 'addWorkspaceMembers', workspaceId: 'w1', members: [{ user_uuid: 'bob', role_names: ['workspace_admin'] }, { user_uuid: 'cy' }] },
+  { type: 'changeWorkspaceMemberRoles', workspaceId: 'w1', memberId: 'cy', role_names: ['dev'] },
+  { type: 'createGroup', id: 'g', name: 'G', memberIds: ['cy'] },
+  { type: 'grantGroupWorkspaceRoles', workspaceId: 'w2', groupId: 'g', role_names: ['user'] },
+  { type: 'setSeatPoolSize', product: 'mistral_code', size: 3 },
+  { type: 'assignSeat', memberId: 'cy', product: 'mistral_code' },
+  {
+    type: 'registerConnector',
+    id: 'jira',
+    name: 'jira',
+    visibility: 'workspace',
+    workspaceIds: ['w1', 'w2'],
+    authentication: 'oauth2',
+    origin: 'featured',
+    capabilities: 'read_write',
+    tools: [
+      { name: 'search', access: 'read' },
+      { name: 'create', access: 'write' },
+    ],
+  },
+  { type: 'setConnectorPermission', connectorId: 'jira', mode: 'restricted', tools: ['create', 'search'] },
+  { type: 'setWorkspaceConnectorPermission', workspaceId: 'w1', connectorId: 'jira', mode: 'restricted', tools: ['create'] },
+  { type: 'addCredential', id: 'c1', connectorId: 'jira', holder: 'organization' },
+  { type: 'addCredential', id: 'c2', connectorId: 'jira', holder: 'workspace', workspaceId: 'w1' },
+  { type: 'createApiKey', id: 'k1', workspaceId: 'w1', name: 'ci', connectorScopes: ['jira'], expiresAt: '2027-01-01T00:00:00+02:00' },
+  { type: 'setApiKeyExpiry', keyId: 'k1', expiresAt: null },
+  { type: 'updateConnector', connectorId: 'jira', tools: [{ name: 'search', access: 'read' }] },
+  { type: 'suspendMember', memberId: 'cy' },
+  { type: 'reactivateMember', memberId: 'cy' },
+  { type: 'setMemberRoles', memberId: 'cy', roles: ['5b0c1a52-1f0e-4d3a-9a61-0c2f7f0d1002'] },
+  { type: 'setGroupRoles', groupId: 'g', role_names: [] },
+  { type: 'releaseSeat', memberId: 'cy', product: 'mistral_code' },
+  { type: 'revokeApiKey', keyId: 'k1' },
+  { type: 'removeGroupGrant', workspaceId: 'w2', groupId: 'g' },
+  { type: 'removeCredential', credentialId: 'c2' },
+  { type: 'deleteWorkspace', workspaceId: 'w1' },
+  { type: 'removeConnector', connectorId: 'jira' },
+  { type: 'deleteGroup', groupId: 'g' },
+  { type: 'removeMember', memberId: 'cy' },
+];
+
+describe('SPEC §5 patches: old + patches = new, new + inverse = old; every result parses again (§7.19)', () => {
+  it('holds for every step of a run through every kind of command', () => {
+    let org = organizationBuilder('o').member('ada', 'organization_admin').organization();
+    for (const command of SCRIPT) {
+      const next = expectRoundTrip(org, command);
+      expect(next.revision).toBe(org.revision + 1);
+      org = next;
+    }
+    expect(org.revision).toBe(SCRIPT.length);
+  });
+});
+
+describe('SPEC §6.1 patches address entities by id', () => {
+  const big = (() => {
+    const builder = organizationBuilder('big').member('ada', 'organization_admin');
+    for (let i = 0; i < 10_000; i++) builder.member(`m${i}`);
+    return builder.organization();
+  })();
+
+  it('removing one member of 10,000 gives a handful of patches', () => {
+    const result = applyCommand(big, 'ada', { type: 'removeMember', memberId: 'm5000' });
+    if (!result.ok) throw new Error('refused');
+    expect(result.patches).toEqual([
+      { op: 'remove', path: ['members', 'm5000'] },
+      { op: 'replace', path: ['revision'], value: 1 },
+    ]);
+    expect(result.inversePatches.length).toBeLessThanOrEqual(2);
+    expect(result.snapshot.members.size).toBe(10_000);
+  });
+  it('changing one member of 10,000 patches that member only', () => {
+    const result = applyCommand(big, 'ada', { type: 'setMemberRoles', memberId: 'm42', role_names: ['billing_manager'] });
+    if (!result.ok) throw new Error('refused');
+    expect(result.patches.length).toBeLessThanOrEqual(2);
+    expect(result.patches[0]!.path.slice(0, 2)).toEqual(['members', 'm42']);
+    expect(result.snapshot.members.get('m43')).toBe(big.members.get('m43'));
+  });
+});
+
+describe('§1 ids such as __proto__ and constructor are real ids (Map keys), for members, workspaces, groups', () => {
+  it('invite, add to a workspace, group, patch and invert', () => {
+    let org = organizationBuilder('o').member('ada', 'organization_admin').organization();
+    const commands: Command[] = [
+      { type: 'inviteMember', id: '__proto__', email: 'p@x.test' },
+      { type: 'inviteMember', id: 'constructor', email: 'c@x.test', role_names: ['organization_admin'] },
+      { type: 'createWorkspace', id: '__proto__', name: 'proto' },
+      { type: 'createWorkspace', id: 'constructor', name: 'ctor' },
+      { type: 'addWorkspaceMembers', workspaceId: '__proto__', members: [{ user_uuid: '__proto__', role_names: ['workspace_admin'] }, { user_uuid: 'constructor' }] },
+      { type: 'createGroup', id: 'constructor', name: 'ctor', memberIds: ['__proto__'] },
+      { type: 'createGroup', id: '__proto__', name: 'proto', memberIds: ['constructor'], role_names: ['organization_admin'] },
+      { type: 'grantGroupWorkspaceRoles', workspaceId: 'constructor', groupId: '__proto__' },
+      { type: 'removeWorkspaceMember', workspaceId: '__proto__', memberId: 'constructor' },
+      { type: 'deleteGroup', groupId: 'constructor' },
+      { type: 'removeMember', memberId: '__proto__' },
+      { type: 'deleteWorkspace', workspaceId: 'constructor' },
+    ];
+    for (const command of commands) org = expectRoundTrip(org, command);
+    expect([...org.members.keys()]).toEqual(['ada', 'constructor']);
+    expect([...org.workspaces.keys()]).toEqual(['__proto__']);
+    expect([...org.groups.keys()]).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(org.members)).toBe(Map.prototype);
+    // A workspace admin whose id is __proto__ manages its workspace through the same can
+    const again = expectRoundTrip(org, { type: 'inviteMember', id: '__proto__', email: 'p2@x.test' });
+    const added = expectRoundTrip(again, { type: 'addWorkspaceMembers', workspaceId: '__proto__', members: [{ user_uuid: '__proto__', role_names: ['workspace_admin'] }] });
+    expectRoundTrip(added, { type: 'addWorkspaceMembers', workspaceId: '__proto__', members: [{ user_uuid: 'ada' }] }, '__proto__');
+  });
+});
