@@ -46,10 +46,11 @@ const report = (label: string, value: string) => {
 
 console.log(`org-policy bench, scale ${scale} — ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, Node ${process.version}`);
 const generated = generateOrganization(scale);
-const memberships = generated.json.workspaces.reduce((n, w) => n + w.members.length, 0);
+const counts = generated.json as unknown as Record<'workspaces' | 'groups' | 'credentials', { members: unknown[] }[]>;
+const memberships = counts.workspaces.reduce((n, w) => n + w.members.length, 0);
 console.log(
-  `members ${generated.memberIds.length}, workspaces ${generated.workspaceIds.length}, memberships ${memberships}, groups ${generated.json.groups.length}, ` +
-    `keys ${generated.keyIds.length}, credentials ${generated.json.credentials.length}`,
+  `members ${generated.memberIds.length}, workspaces ${generated.workspaceIds.length}, memberships ${memberships}, groups ${counts.groups.length}, ` +
+    `keys ${generated.keyIds.length}, credentials ${counts.credentials.length}`,
 );
 
 // Parse and build.

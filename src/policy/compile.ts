@@ -2,6 +2,7 @@ import type { ApiKey, Organization } from '../model/index.js';
 import { parseInstant } from './options.js';
 import { ADMIN_ACCESS, CODE_USE, D1_ACTIONS, rolesMask } from './actions.js';
 import { DEFAULT_WORKSPACE_ROLE } from '../roles/index.js';
+import { LayeredMap } from './layered.js';
 
 /**
  * The compiled form of a snapshot: every principal's effective actions as bitsets, so that `can` is
@@ -36,7 +37,7 @@ export type PrincipalEntry = MemberEntry | KeyEntry;
 /** Who is where: the relations a single member's entry is compiled from, kept so one member can be recompiled alone. */
 export interface Memberships {
   /** Member → workspaces it was added to directly. */
-  readonly directWorkspaces: ReadonlyMap<string, readonly string[]>;
+  readonly directWorkspaces: LayeredMap<string, readonly string[]>;
   /** Member → groups it belongs to, in snapshot order. */
   readonly groupsOfMember: ReadonlyMap<string, readonly string[]>;
   /** Group → workspaces that grant it roles. */
@@ -45,7 +46,8 @@ export interface Memberships {
 
 export interface PolicyIndex {
   readonly organization: Organization;
-  readonly principals: ReadonlyMap<string, PrincipalEntry>;
+  /** Layered so that an incremental update shares the unchanged entries with the previous policy. */
+  readonly principals: LayeredMap<string, PrincipalEntry>;
   readonly memberships: Memberships;
 }
 
@@ -54,7 +56,7 @@ export function compileIndex(organization: Organization): PolicyIndex {
   const principals = new Map<string, PrincipalEntry>();
   for (const id of organization.members.keys()) principals.set(id, compileMember(organization, memberships, id)!);
   for (const key of organization.apiKeys.values()) principals.set(key.id, compileKey(key));
-  return { organization, principals, memberships };
+  return { organization, principals: LayeredMap.of(principals), memberships };
 }
 
 export function compileMemberships(organization: Organization): Memberships {
@@ -68,7 +70,7 @@ export function compileMemberships(organization: Organization): Memberships {
     for (const memberId of workspace.members.keys()) push(directWorkspaces, memberId, workspace.id);
     for (const groupId of workspace.groupGrants.keys()) push(workspacesOfGroup, groupId, workspace.id);
   }
-  return { directWorkspaces, groupsOfMember, workspacesOfGroup };
+  return { directWorkspaces: LayeredMap.of(directWorkspaces), groupsOfMember, workspacesOfGroup };
 }
 
 const ORGANIZATION_ADMIN_ROLE = 'organization_admin';

@@ -40,30 +40,30 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
   const old = previous.index;
   let memberships: Memberships = old.memberships;
   if (touched.directMembership.size > 0) {
-    const directWorkspaces = new Map(old.memberships.directWorkspaces);
+    const directWorkspaces = new Map<string, readonly string[] | undefined>();
     for (const memberId of touched.directMembership) {
       const list: string[] = [];
       for (const workspace of next.workspaces.values()) if (workspace.members.has(memberId)) list.push(workspace.id);
-      if (list.length > 0) directWorkspaces.set(memberId, list);
-      else directWorkspaces.delete(memberId);
+      directWorkspaces.set(memberId, list.length > 0 ? list : undefined);
     }
-    memberships = { ...old.memberships, directWorkspaces };
+    memberships = { ...old.memberships, directWorkspaces: old.memberships.directWorkspaces.with(directWorkspaces) };
   }
 
   let principals = old.principals;
   if (touched.members.size + touched.keys.size > 0) {
-    const copy = new Map<string, PrincipalEntry>(old.principals);
+    const changes = new Map<string, PrincipalEntry | undefined>();
     for (const id of touched.members) {
       const entry = compileMember(next, memberships, id);
-      if (entry) copy.set(id, entry);
-      else if (copy.get(id)?.kind === 'member') copy.delete(id);
+      if (entry) changes.set(id, entry);
+      else if (old.principals.get(id)?.kind === 'member') changes.set(id, undefined);
     }
     for (const id of touched.keys) {
       const key = next.apiKeys.get(id);
-      if (key) copy.set(id, compileKey(key));
-      else if (copy.get(id)?.kind === 'key') copy.delete(id);
+      if (key) changes.set(id, compileKey(key));
+      // Members and keys share one id space: a member just added under a removed key's id stays.
+      else if (old.principals.get(id)?.kind === 'key' && !changes.has(id)) changes.set(id, undefined);
     }
-    principals = copy;
+    principals = old.principals.with(changes);
   }
 
   return {

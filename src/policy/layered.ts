@@ -1,0 +1,44 @@
+/**
+ * A persistent map for the incremental update of issue 5: a shared base `Map` and a small layer of
+ * changes on top. Deriving a changed map copies the layer (a few entries), never the base (100,000
+ * principals at scale L would cost ~10 ms per admin change), so the previous policy's map is never
+ * touched. When the layer grows past a fraction of the base it is folded into a fresh base: one O(n)
+ * copy every many updates, amortised to little. A look-up costs one extra probe of the (usually
+ * empty) layer.
+ */
+const REMOVED = Symbol('removed');
+
+/** Fold the layer into the base beyond this many entries, or 1/16 of the base, whichever is larger. */
+const MIN_LAYER_BEFORE_FOLD = 1024;
+
+export class LayeredMap<K, V> {
+  private constructor(
+    private readonly base: ReadonlyMap<K, V>,
+    private readonly layer: ReadonlyMap<K, V | typeof REMOVED> | null,
+  ) {}
+
+  static of<K, V>(base: ReadonlyMap<K, V>): LayeredMap<K, V> {
+    return new LayeredMap(base, null);
+  }
+
+  get(key: K): V | undefined {
+    if (this.layer !== null) {
+      const changed = this.layer.get(key);
+      if (changed !== undefined) return changed === REMOVED ? undefined : changed;
+    }
+    return this.base.get(key);
+  }
+
+  /** A new map with `changes` applied (`undefined` removes the key); this one is left as it is. */
+  with(changes: ReadonlyMap<K, V | undefined>): LayeredMap<K, V> {
+    const layer = new Map<K, V | typeof REMOVED>(this.layer ?? []);
+    for (const [key, value] of changes) layer.set(key, value === undefined ? REMOVED : value);
+    if (layer.size <= Math.max(MIN_LAYER_BEFORE_FOLD, this.base.size >> 4)) return new LayeredMap(this.base, layer);
+    const folded = new Map(this.base);
+    for (const [key, value] of layer) {
+      if (value === REMOVED) folded.delete(key);
+      else folded.set(key, value);
+    }
+    return new LayeredMap(folded, null);
+  }
+}
