@@ -19,6 +19,7 @@ import {
   type CommandResult,
   type Organization,
 } from 'org-policy';
+import { policyFor } from '../src/admin/policy.js';
 
 const NOW = '2026-11-25T08:00:00Z';
 const uuid = (name: string) => roleByName(name)!.id;
@@ -503,3 +504,36 @@ describe('SPEC §5 results, refusals and audit events', () => {
     expect(createPolicy(result.snapshot).can('carl', 'vibe.use', 'w1')).toBe(false);
   });
 });
+
+describe('SPEC §5 no command is ever half applied', () => {
+  it('ten members added at once where one is not an organization member: none is added', () => {
+    const builder = organizationBuilder('o').member('ada', 'organization_admin').workspace('w');
+    for (let i = 0; i < 9; i++) builder.member(`m${i}`);
+    const org = builder.organization();
+    const members = [...Array.from({ length: 9 }, (_, i) => ({ user_uuid: `m${i}` })), { user_uuid: 'stranger' }];
+    const result = applyCommand(org, 'ada', { type: 'addWorkspaceMembers', workspaceId: 'w', members });
+    refused(result, 'not_found', 'member_not_found', org);
+    expect(org.workspaces.get('w')!.members.size).toBe(0);
+  });
+  it('ten members where one has an invalid role: none is changed, the problem is at its index', () => {
+    const builder = organizationBuilder('o').member('ada', 'organization_admin');
+    for (let i = 0; i < 10; i++) builder.member(`m${i}`);
+    const org = builder.workspace('w', { members: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`m${i}`, 'user' as const])) }).organization();
+    const members = Array.from({ length: 10 }, (_, i) => ({ user_uuid: `m${i}`, role_names: [i === 7 ? 'billing_manager' : 'dev'] }));
+    const error = refused(applyCommand(org, 'ada', { type: 'addWorkspaceMembers', workspaceId: 'w', members }), 'validation', 'wrong_scope_role', org);
+    expect(error.path).toEqual(['members', 7, 'role_names', 0]);
+    expect([...org.workspaces.get('w')!.members.values()].every((m) => m.roles?.[0] === 'user')).toBe(true);
+  });
+});
+
+describe('SPEC §5 one source of truth: the policy of a snapshot is compiled once and shared', () => {
+  it('a sequence of commands on one snapshot reuses its policy; the result gets its own', () => {
+    const first = policyFor(ORG);
+    run('carl', { type: 'suspendMember', memberId: 'dora' });
+    run('ada', { type: 'suspendMember', memberId: 'dora' });
+    expect(policyFor(ORG)).toBe(first);
+    const result = run('ada', { type: 'suspendMember', memberId: 'dora' });
+    expect(result.ok && policyFor(result.snapshot)).not.toBe(first);
+  });
+});
+
