@@ -188,7 +188,7 @@ export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
 export type ParsedCommand<T extends CommandType = CommandType> = z.output<(typeof commandSchemas)[T]>;
 
 /** Every command schema in one union on `type`, for services that validate a whole command at once. */
-export const commandSchema = z.union(Object.values(commandSchemas) as unknown as [z.ZodType<Command>, ...z.ZodType<Command>[]]);
+export const commandSchema = z.union(Object.values(commandSchemas) as unknown as [z.ZodType<ParsedCommand, Command>, ...z.ZodType<ParsedCommand, Command>[]]);
 
 export function isCommandType(value: unknown): value is CommandType {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(commandSchemas, value);
