@@ -7,7 +7,7 @@ import { problemsFromZod } from '../model/problems.js';
 import type { organizationSchema } from '../model/schema.js';
 import type { Action } from '../roles/index.js';
 import { commandSchemas, isCommandType, type CommandType, type ParsedCommand } from './commands.js';
-import { policyFor } from './policy.js';
+import { notePatched, policyFor } from './policy.js';
 import type { AdminError, AdminErrorClass, AdminErrorCode, AdminProblem, ApplyOptions, AuditEvent, AuditTarget, CommandResult } from './types.js';
 
 enablePatches();
@@ -624,6 +624,7 @@ export function applyCommand(snapshot: Organization, actor: string, command: unk
     }
   }
   const adopted = adoptOrganization(next);
+  notePatched(base, adopted, patches);
   const event = auditEvent(base.id, actor, type, targets, at, { status: 'applied', revision: adopted.revision });
   return Object.freeze({ ok: true, snapshot: adopted, patches: Object.freeze(patches), inversePatches: Object.freeze(inversePatches), event });
 }

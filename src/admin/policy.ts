@@ -1,18 +1,29 @@
+import type { Patch } from 'immer';
 import type { Organization } from '../model/index.js';
 import { createPolicy, type Policy } from '../policy/index.js';
 
 /**
  * The policy of one snapshot, compiled once: a sequence of commands on the same snapshot object
- * (or a refused command, which returns it) does not recompile. Kept in this one function so that an
- * incremental `policy.update(next, patches)` can replace the full build later.
+ * (or a refused command, which returns it) does not recompile. A snapshot produced by a command is
+ * derived from its predecessor's policy and the command's patches (`policy.update`) when it is first
+ * asked for, instead of a full build.
  */
 const policies = new WeakMap<Organization, Policy>();
+const derivations = new WeakMap<Organization, { readonly previous: Organization; readonly patches: readonly Patch[] }>();
 
 export function policyFor(organization: Organization): Policy {
   let policy = policies.get(organization);
   if (policy === undefined) {
-    policy = createPolicy(organization);
+    const derivation = derivations.get(organization);
+    const previous = derivation && policies.get(derivation.previous);
+    policy = previous && derivation ? previous.update(organization, derivation.patches) : createPolicy(organization);
     policies.set(organization, policy);
+    derivations.delete(organization);
   }
   return policy;
+}
+
+/** Records that `next` is `previous` with `patches` applied, so its policy can be updated rather than rebuilt. */
+export function notePatched(previous: Organization, next: Organization, patches: readonly Patch[]): void {
+  if (policies.has(previous)) derivations.set(next, { previous, patches });
 }
