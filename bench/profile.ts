@@ -1,4 +1,4 @@
-/** `node --cpu-prof --import tsx bench/profile.ts [--scale=M] [--what=can|tools|explain]`: one hot loop to profile. */
+/** `node --cpu-prof --import tsx bench/profile.ts [--scale=M] [--what=build|can|tools|explain]`: one hot loop to profile. */
 import { createPolicy, parseOrganization } from 'org-policy';
 import { canStream, generateOrganization, toolsStream, type Scale } from './generate.js';
 
@@ -10,7 +10,9 @@ const policy = createPolicy(parsed.organization);
 const what = arg('what', 'tools');
 let sink = 0;
 const start = performance.now();
-if (what === 'tools') {
+if (what === 'build') {
+  for (let pass = 0; pass < 2; pass++) sink += createPolicy(parsed.organization).organization.revision;
+} else if (what === 'tools') {
   const queries = toolsStream(generated, 200_000);
   const tools = policy.toolsAvailable as (...a: unknown[]) => readonly string[];
   for (let pass = 0; pass < 20; pass++) for (const q of queries) sink += tools(q.principal, q.connector, q.workspace, q.options).length;

@@ -35,13 +35,27 @@ export function compileConnectors(organization: Organization): ConnectorIndex {
   const byName = new Map<string, string>();
   for (const connector of organization.connectors.values()) byName.set(connector.name, connector.id);
   const views = new Map<string, ReadonlyMap<string, ConnectorView>>();
-  for (const workspaceId of organization.workspaces.keys()) views.set(workspaceId, compileWorkspaceViews(organization, workspaceId));
+  const shared = new Map<string, ConnectorView>();
+  for (const workspaceId of organization.workspaces.keys()) views.set(workspaceId, compileWorkspaceViews(organization, workspaceId, shared));
   return { byName, views, credentials: compileCredentials(organization) };
 }
 
-export function compileWorkspaceViews(organization: Organization, workspaceId: string): Map<string, ConnectorView> {
+/**
+ * `shared` caches, per connector, the view of a workspace that sees it and sets no permission of its
+ * own — most workspaces — so that 2,000 workspaces × 30 connectors share a few dozen frozen views.
+ */
+export function compileWorkspaceViews(organization: Organization, workspaceId: string, shared?: Map<string, ConnectorView>): Map<string, ConnectorView> {
   const out = new Map<string, ConnectorView>();
-  for (const connector of organization.connectors.values()) out.set(connector.id, compileView(organization, workspaceId, connector));
+  const ownPermissions = organization.workspaces.get(workspaceId)?.connectorPermissions;
+  for (const connector of organization.connectors.values()) {
+    const plain = shared !== undefined && isVisible(connector, workspaceId) && !ownPermissions?.has(connector.id);
+    let view = plain ? shared.get(connector.id) : undefined;
+    if (view === undefined) {
+      view = compileView(organization, workspaceId, connector);
+      if (plain) shared.set(connector.id, view);
+    }
+    out.set(connector.id, view);
+  }
   return out;
 }
 

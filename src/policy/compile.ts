@@ -1,6 +1,7 @@
 import type { ApiKey, Organization } from '../model/index.js';
 import { parseInstant } from './options.js';
 import { ADMIN_ACCESS, CODE_USE, D1_ACTIONS, rolesMask } from './actions.js';
+import type { RoleName } from '../roles/index.js';
 import { DEFAULT_WORKSPACE_ROLE } from '../roles/index.js';
 import { LayeredMap } from './layered.js';
 
@@ -53,10 +54,41 @@ export interface PolicyIndex {
 
 export function compileIndex(organization: Organization): PolicyIndex {
   const memberships = compileMemberships(organization);
+  const roleMasks = workspaceRoleMasks(organization);
   const principals = new Map<string, PrincipalEntry>();
-  for (const id of organization.members.keys()) principals.set(id, compileMember(organization, memberships, id)!);
+  for (const member of organization.members.values()) {
+    principals.set(member.id, finishMember(organization, memberships, member.id, roleMasks.get(member.id) ?? new Map()));
+  }
   for (const key of organization.apiKeys.values()) principals.set(key.id, compileKey(key));
   return { organization, principals: LayeredMap.of(principals), memberships };
+}
+
+/**
+ * Every member's workspace roles as bitsets in one pass over the workspaces (a full build), rather
+ * than one member at a time: at 1,000,000 memberships this halves the build. `compileMember` is the
+ * one-member form the incremental update uses; the update tests hold the two to the same answers.
+ */
+function workspaceRoleMasks(organization: Organization): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  const hold = (memberId: string, workspaceId: string, mask: number) => {
+    let masks = out.get(memberId);
+    if (masks === undefined) out.set(memberId, (masks = new Map()));
+    masks.set(workspaceId, (masks.get(workspaceId) ?? 0) | mask);
+  };
+  for (const workspace of organization.workspaces.values()) {
+    for (const [memberId, { roles }] of workspace.members) hold(memberId, workspace.id, roleListMask(roles));
+    for (const [groupId, { roles }] of workspace.groupGrants) {
+      const mask = roleListMask(roles);
+      for (const memberId of organization.groups.get(groupId)!.memberIds) hold(memberId, workspace.id, mask);
+    }
+  }
+  return out;
+}
+
+/** SPEC §3.4: no roles means exactly the default contributor. */
+const DEFAULT_MASK = rolesMask([DEFAULT_WORKSPACE_ROLE]);
+function roleListMask(roles: readonly RoleName[] | undefined): number {
+  return roles === undefined ? DEFAULT_MASK : rolesMask(roles);
 }
 
 export function compileMemberships(organization: Organization): Memberships {
@@ -81,19 +113,10 @@ export function compileMember(organization: Organization, memberships: Membershi
   const member = organization.members.get(id);
   if (!member) return undefined;
   const groups = memberships.groupsOfMember.get(id) ?? [];
-  let organizationMask = rolesMask(member.orgRoles);
-  let organizationAdmin = member.orgRoles.includes(ORGANIZATION_ADMIN_ROLE);
-  for (const groupId of groups) {
-    const group = organization.groups.get(groupId)!;
-    organizationMask |= rolesMask(group.orgRoles);
-    if (group.orgRoles.includes(ORGANIZATION_ADMIN_ROLE)) organizationAdmin = true;
-  }
 
   const workspaceMasks = new Map<string, number>();
-  const hold = (workspaceId: string, roles: readonly string[] | undefined) => {
-    // SPEC §3.4: no roles means exactly the default contributor.
-    const mask = rolesMask((roles ?? [DEFAULT_WORKSPACE_ROLE]) as Parameters<typeof rolesMask>[0]);
-    workspaceMasks.set(workspaceId, (workspaceMasks.get(workspaceId) ?? 0) | mask);
+  const hold = (workspaceId: string, roles: readonly RoleName[] | undefined) => {
+    workspaceMasks.set(workspaceId, (workspaceMasks.get(workspaceId) ?? 0) | roleListMask(roles));
   };
   for (const workspaceId of memberships.directWorkspaces.get(id) ?? []) {
     hold(workspaceId, organization.workspaces.get(workspaceId)!.members.get(id)!.roles);
@@ -103,7 +126,19 @@ export function compileMember(organization: Organization, memberships: Membershi
       hold(workspaceId, organization.workspaces.get(workspaceId)!.groupGrants.get(groupId)!.roles);
     }
   }
+  return finishMember(organization, memberships, id, workspaceMasks);
+}
 
+/** Organization roles, D1 and D2 folded into a member's workspace role bitsets (which it takes over). */
+function finishMember(organization: Organization, memberships: Memberships, id: string, workspaceMasks: Map<string, number>): MemberEntry {
+  const member = organization.members.get(id)!;
+  let organizationMask = rolesMask(member.orgRoles);
+  let organizationAdmin = member.orgRoles.includes(ORGANIZATION_ADMIN_ROLE);
+  for (const groupId of memberships.groupsOfMember.get(id) ?? []) {
+    const group = organization.groups.get(groupId)!;
+    organizationMask |= rolesMask(group.orgRoles);
+    if (group.orgRoles.includes(ORGANIZATION_ADMIN_ROLE)) organizationAdmin = true;
+  }
   const hasCodeSeat = member.seats.includes('mistral_code');
   let adminAnywhere = organizationAdmin;
   for (const [workspaceId, mask] of workspaceMasks) {
