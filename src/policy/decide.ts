@@ -97,7 +97,10 @@ function explainMember(index: PolicyIndex, entry: MemberEntry, action: Action, w
   if (scope === 'both') {
     if (workspace === undefined || workspace === null) {
       const grants = [...organizationGrants(index, entry.id, action)];
-      for (const workspaceId of index.organization.workspaces.keys()) grants.push(...workspaceGrants(index, entry.id, workspaceId, action));
+      for (const workspaceId of index.organization.workspaces.keys()) {
+        // Only workspaces where the member holds a role can grant; skipping the rest keeps this O(its workspaces) in cost.
+        if (entry.workspaceMasks.has(workspaceId)) grants.push(...workspaceGrants(index, entry.id, workspaceId, action));
+      }
       return granted(grants, 'no_grant');
     }
     if (!isWorkspace(index, workspace)) return deny('unknown_workspace');
