@@ -200,9 +200,6 @@ const throwingProxy = new Proxy(
     get() {
       throw new Error('options proxy');
     },
-    has() {
-      throw new Error('options proxy');
-    },
   },
 );
 const throwingGetter = Object.defineProperty({}, 'now', {
