@@ -32,3 +32,19 @@ export {
   type AuditTime,
   type CommandResult,
 } from './admin/index.js';
+export {
+  whoCan,
+  whoCanInvoke,
+  accessOf,
+  diffAccess,
+  previewCommand,
+  type AccessChange,
+  type AccessReport,
+  type PolicySource,
+  type Preview,
+  type PrincipalGrants,
+  type PrincipalKind,
+  type Side,
+  type ToolGrant,
+  type WorkspaceAccess,
+} from './analysis/index.js';
