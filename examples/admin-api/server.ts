@@ -36,6 +36,8 @@ export interface AdminApiOptions {
   readonly dataDir: string;
   /** The clock (the library reads none): the audit event's time and API key expiry. */
   readonly now?: () => string;
+  /** Wraps the storage (tests add latency, as a PostgreSQL server over the network would have). */
+  readonly wrapStorage?: (storage: AdminStorage) => AdminStorage;
 }
 
 export interface AdminApi {
@@ -43,6 +45,8 @@ export interface AdminApi {
   /** Keys generated on this start (first start only: empty when the database was already seeded). */
   readonly seededKeys: ReadonlyMap<string, string>;
   readonly storage: AdminStorage;
+  /** How many commits lost the race on `revision` and were re-applied on the stored snapshot. */
+  readonly stats: { readonly revisionConflicts: number };
   close(): Promise<void>;
 }
 
@@ -60,12 +64,14 @@ class HttpError extends Error {
 const errorBody = (code: string, message: string, path: readonly (string | number)[] = []) => ({ error: { code, path, message } });
 
 export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi> {
-  const storage = await openPgliteStorage(options.dataDir);
+  const opened = await openPgliteStorage(options.dataDir);
+  const storage = options.wrapStorage ? options.wrapStorage(opened) : opened;
   const now = options.now ?? (() => new Date().toISOString());
   const seededKeys = await seedOnFirstStart(storage);
 
   // The last snapshot this instance saw, parsed once; a lost race replaces it with the stored one.
   let current = await loadCurrent(storage);
+  const stats = { revisionConflicts: 0 };
   const policies = new WeakMap<Organization, Policy>();
   const policyOf = (organization: Organization) => {
     let policy = policies.get(organization);
@@ -96,6 +102,7 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
         if (current === base) current = { organization: result.snapshot, revision };
         return [200, { revision, event: result.event, entities: entitiesOf(serialized, result.event.targets) }];
       }
+      stats.revisionConflicts++;
       current = await loadCurrent(storage); // SPEC §5: another writer won; re-apply on its revision
     }
     return [409, errorBody('revision_conflict', `the organization changed ${MAX_ATTEMPTS} times while this command was applied; retry`)];
@@ -146,6 +153,7 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
     url: `http://${address.address}:${address.port}`,
     seededKeys,
     storage,
+    stats,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
