@@ -104,6 +104,7 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
       }
       stats.revisionConflicts++;
       current = await loadCurrent(storage); // SPEC §5: another writer won; re-apply on its revision
+      await backOff(attempt);
     }
     return [409, errorBody('revision_conflict', `the organization changed ${MAX_ATTEMPTS} times while this command was applied; retry`)];
   }
@@ -162,6 +163,11 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
       await storage.close();
     },
   };
+}
+
+/** A random pause that grows with each lost race, so that contending writers spread out instead of colliding again. */
+function backOff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
 }
 
 /** First start: the bundled sample organization and one fresh key per sample actor; only hashes are stored. */
