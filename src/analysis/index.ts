@@ -130,7 +130,12 @@ function productGrants(policy: Policy, principal: string, workspace: string, opt
   const grants: Grant[] = [];
   for (const action of actions) {
     const explanation = policy.explain(principal, action, workspace, options);
-    if (explanation.allowed) grants.push(...explanation.grants);
+    if (!explanation.allowed) continue;
+    // One role granting both products is one grant, not two.
+    for (const grant of explanation.grants) {
+      const key = JSON.stringify(grant);
+      if (!grants.some((g) => JSON.stringify(g) === key)) grants.push(grant);
+    }
   }
   return Object.freeze(grants);
 }

@@ -121,7 +121,7 @@ function parse(command: string, args: string[], extra: ParseArgsConfig['options'
 }
 
 function usage(command: string, message: string): never {
-  throw new Exit(2, `org-policy ${command}: ${message}\n${USAGE[command]}`);
+  throw new Exit(2, `org-policy${command === 'main' ? '' : ` ${command}`}: ${message}\n${USAGE[command]}`);
 }
 
 const TOOL_OPTIONS = { connector: { type: 'string' }, tool: { type: 'string' }, workspace: { type: 'string' } } as const;
@@ -201,13 +201,12 @@ function run(argv: string[], io: Io): number {
       if (positionals.length !== 2) usage(command, 'expected <snapshot> <principal>');
       const [file = '-', principal = ''] = positionals;
       const report = accessOf(createPolicy(loadSnapshot(file)), principal, options);
-      const rows: string[][] = [['WORKSPACE', 'ACTIONS / CONNECTOR', 'TOOLS']];
-      rows.push(['(organization)', report.organization.join(', ') || '-', '']);
+      const lines = [`${principal} (${report.kind ?? 'unknown principal'})`, `  organization: ${report.organization.join(', ') || '-'}`];
       for (const w of report.workspaces) {
-        rows.push([w.workspace, w.actions.join(', ') || '-', '']);
-        for (const c of w.connectors) rows.push(['', `  ${c.name}`, c.tools.join(', ')]);
+        lines.push(`  ${w.workspace}: ${w.actions.join(', ') || '-'}`);
+        for (const c of w.connectors) lines.push(`    ${c.name}: ${c.tools.join(', ')}`);
       }
-      emit(report, `${principal} (${report.kind ?? 'unknown principal'})\n${table(rows)}`);
+      emit(report, lines.join('\n'));
       return 0;
     }
     case 'diff': {
