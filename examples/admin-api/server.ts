@@ -117,6 +117,7 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
     if (method === 'GET' && (path === '/api/admin/roles' || path === '/api/admin/organization' || path === '/api/admin/audit-log')) {
       const actor = await authenticate(request);
       if (path === '/api/admin/roles') return [200, listRoles()]; // SPEC §5: anyone
+      current = await loadCurrent(storage); // another instance may have written since this one last did
       if (path === '/api/admin/organization') {
         // SPEC §2: opening the Admin Panel is `admin.access`
         if (!policyOf(current.organization).can(actor, 'admin.access')) return [403, errorBody('forbidden', 'admin.access is needed')];
