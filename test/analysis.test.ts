@@ -36,13 +36,14 @@ const principalsOf = (org: Organization) => [...org.members.keys(), ...org.apiKe
 const actionNames = ACTIONS.map((a) => a.name);
 const changeKey = (c: AccessChange) => JSON.stringify([c.principal, c.workspace, c.kind, c.connector ?? null, c.action]);
 
-/** An admin command on the organization's own ids, run by one of its active organization admins. */
+/** An admin command on the organization's own ids, run by one of its active organization admins (direct or through a group). */
 function arbCommandOn(org: Organization) {
   const members = [...org.members.keys(), 'new-member'];
   const workspaces = [...org.workspaces.keys(), 'new-ws'];
   const groups = [...org.groups.keys(), 'new-group'];
   const connectors = [...org.connectors.keys()];
-  const admins = [...org.members.values()].filter((m) => m.status === 'active' && m.orgRoles.includes('organization_admin')).map((m) => m.id);
+  const policy = createPolicy(org);
+  const admins = [...org.members.keys()].filter((m) => policy.can(m, 'org.workspaces.manage'));
   const pick = <T,>(values: readonly T[]) => fc.constantFrom(...values);
   const workspaceRoles = fc.subarray(['user', 'dev', 'mistral_code_user', 'workspace_contributor', 'workspace_admin', 'observability_viewer'], { maxLength: 2 });
   const withRoles = (roles: string[]) => (roles.length === 0 ? {} : { role_names: roles });
