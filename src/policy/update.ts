@@ -26,8 +26,10 @@ interface Touched {
   readonly connectorViews: Set<string>;
   /** Connectors whose credential holders must be recomputed. */
   readonly credentialConnectors: Set<string>;
-  /** A member's direct workspace memberships changed. */
-  readonly directMembership: Set<string>;
+  /** Member → workspaces where its direct membership may have changed. */
+  readonly directMembership: Map<string, Set<string>>;
+  /** Members added or removed: their direct workspaces are found by a scan of every workspace. */
+  readonly rescan: Set<string>;
 }
 
 /** Beyond this many touched principals a full build is as cheap and simpler. */
@@ -39,14 +41,21 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
 
   const old = previous.index;
   let memberships: Memberships = old.memberships;
-  if (touched.directMembership.size > 0) {
-    const directWorkspaces = new Map<string, readonly string[] | undefined>();
-    for (const memberId of touched.directMembership) {
+  if (touched.directMembership.size + touched.rescan.size > 0) {
+    const changes = new Map<string, readonly string[] | undefined>();
+    // Only the workspaces the patches name are looked at: scanning 2,000 workspaces' member maps
+    // would cost more than the rest of the update. The order of the list does not matter (masks are ORed).
+    for (const [memberId, workspaceIds] of touched.directMembership) {
+      const list = (old.memberships.directWorkspaces.get(memberId) ?? []).filter((id) => !workspaceIds.has(id));
+      for (const workspaceId of workspaceIds) if (next.workspaces.get(workspaceId)?.members.has(memberId)) list.push(workspaceId);
+      changes.set(memberId, list.length > 0 ? list : undefined);
+    }
+    for (const memberId of touched.rescan) {
       const list: string[] = [];
       for (const workspace of next.workspaces.values()) if (workspace.members.has(memberId)) list.push(workspace.id);
-      directWorkspaces.set(memberId, list.length > 0 ? list : undefined);
+      changes.set(memberId, list.length > 0 ? list : undefined);
     }
-    memberships = { ...old.memberships, directWorkspaces: old.memberships.directWorkspaces.with(directWorkspaces) };
+    memberships = { ...old.memberships, directWorkspaces: old.memberships.directWorkspaces.with(changes) };
   }
 
   let principals = old.principals;
@@ -124,7 +133,8 @@ function classify(previous: Organization, next: Organization, patches: readonly 
     workspaceViews: new Set(),
     connectorViews: new Set(),
     credentialConnectors: new Set(),
-    directMembership: new Set(),
+    directMembership: new Map(),
+    rescan: new Set(),
   };
   for (const { path } of patches) {
     const [collection, id, field, subId] = path as readonly unknown[];
@@ -135,7 +145,7 @@ function classify(previous: Organization, next: Organization, patches: readonly 
         // A member's own fields; adding or removing one also changes who holds what elsewhere,
         // and those patches come with it (workspace entries, groups, credentials).
         touched.members.add(id);
-        if (field === undefined) touched.directMembership.add(id);
+        if (field === undefined) touched.rescan.add(id);
         break;
       case 'apiKeys':
         touched.keys.add(id);
@@ -143,7 +153,9 @@ function classify(previous: Organization, next: Organization, patches: readonly 
       case 'workspaces':
         if (field === 'members' && typeof subId === 'string') {
           touched.members.add(subId);
-          touched.directMembership.add(subId);
+          const workspaces = touched.directMembership.get(subId);
+          if (workspaces) workspaces.add(id);
+          else touched.directMembership.set(subId, new Set([id]));
         } else if (field === 'connectorPermissions') touched.workspaceViews.add(id);
         else if (field === 'name') break;
         else return null; // a workspace created or deleted, or a group grant: every holder changes
