@@ -107,6 +107,12 @@ describe('PATCH /api/admin/users/:uuid (SPEC §5: role_names or roles)', () => {
     expect(reply.body.error.problems).toContainEqual(expect.objectContaining({ code: 'unknown_role', path: ['role_names', 1] }));
   });
 
+  it('a body over 1 MiB is 413, answered, not a reset connection', async () => {
+    const reply = await call('m-ada', 'PATCH', '/api/admin/users/m-eve', undefined, JSON.stringify({ role_names: ['member'], pad: 'x'.repeat(1 << 21) }));
+    expect(reply.status).toBe(413);
+    expect(reply.body.error.code).toBe('body_too_large');
+  });
+
   it('a workspace-scoped role at the organization level is 400', async () => {
     const reply = await call('m-ada', 'PATCH', '/api/admin/users/m-eve', { role_names: ['dev'] });
     expect(reply.status).toBe(400);

@@ -215,11 +215,12 @@ function entitiesOf(serialized: unknown, targets: readonly { kind: string; id: s
 async function readJsonObject(request: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // An oversized body is drained, not cut off, so the client reads the 413 instead of a reset connection.
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, errorBody('body_too_large', `a request body is at most ${MAX_BODY_BYTES} bytes`));
-    chunks.push(chunk);
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
   }
+  if (size > MAX_BODY_BYTES) throw new HttpError(413, errorBody('body_too_large', `a request body is at most ${MAX_BODY_BYTES} bytes`));
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return {};
   let body: unknown;
