@@ -126,6 +126,7 @@ describe('org-policy CLI (issue 6): the built bin on fixture files', () => {
     expect(cli(['check', SAMPLE, 'm-ada']).code).toBe(2);
     expect(cli(['check', SAMPLE, 'm-ada', 'x', '--frobnicate']).code).toBe(2);
     expect(cli(['check', SAMPLE, 'm-ada', '--connector', 'github']).code).toBe(2);
+    expect(cli(['who-can', SAMPLE, 'studio.use', '--workspace', 'ws-research']).code).toBe(2);
     expect(cli(['access', SAMPLE, 'm-ada', '--product', 'code']).code).toBe(2);
     for (const command of ['validate', 'check', 'who-can', 'access', 'diff', 'roles']) {
       const help = cli([command, '--help']);

@@ -147,6 +147,7 @@ function run(argv: string[], io: Io): number {
   if (toolMode && (v.connector === undefined || v.tool === undefined || v.workspace === undefined)) {
     usage(command, '--connector, --tool and --workspace go together');
   }
+  if (!toolMode && v.workspace !== undefined) usage(command, '--workspace goes with --connector and --tool; give an action\'s workspace as an argument');
 
   switch (command) {
     case 'validate': {
