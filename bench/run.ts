@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { enableMapSet, enablePatches, produceWithPatches, type Patch } from 'immer';
 import { createPolicy, parseOrganization, type Organization, type Policy } from 'org-policy';
 import { adoptOrganization } from '../src/model/parse.js';
-import { referenceCan } from '../test/support/core-reference.js';
+import { referenceCan, referenceToolsAvailable } from '../test/reference.js';
 import { canStream, generateOrganization, toolsStream, type CanQuery, type Scale } from './generate.js';
 import { casbinPeer, caslPeer, type Peer } from './peers.js';
 
@@ -139,7 +139,7 @@ report('update = rebuild on 100k queries', `${updateDisagrees === 0 ? 'yes' : `N
 // Agreement with the plain reference evaluator (slow: arrays and loops), on a prefix of the stream.
 const REFERENCE_COUNT = scale === 'S' ? 20_000 : scale === 'M' ? 5_000 : 1_000;
 const json = generated.json;
-const referenceAnswers = cans.slice(0, REFERENCE_COUNT).map((q) => referenceCan(json, q.principal, q.action, q.workspace, q.options));
+const referenceAnswers = cans.slice(0, REFERENCE_COUNT).map((q) => referenceCan(organization, q.principal, q.action, q.workspace, q.options));
 function agreement(p: { can: Policy['can'] } | Peer, count: number): string {
   const can = p.can as (a: unknown, b: unknown, c: unknown, d: unknown) => boolean;
   let same = 0;
@@ -150,6 +150,14 @@ function agreement(p: { can: Policy['can'] } | Peer, count: number): string {
   return `${((100 * same) / count).toFixed(2)} % of ${fmt(count)}`;
 }
 report('org-policy agrees with the reference', agreement(policy, REFERENCE_COUNT));
+let toolsSame = 0;
+for (let i = 0; i < REFERENCE_COUNT; i++) {
+  const q = toolsQueries[i]!;
+  const expected = referenceToolsAvailable(organization, q.principal, q.connector, q.workspace, q.options);
+  const actual = toolsAvailable(q.principal, q.connector, q.workspace, q.options);
+  if (actual.length === expected.length && actual.every((name, j) => name === expected[j])) toolsSame++;
+}
+report('org-policy toolsAvailable agrees with the reference', `${((100 * toolsSame) / REFERENCE_COUNT).toFixed(2)} % of ${fmt(REFERENCE_COUNT)}`);
 
 // Peers.
 const PEER_PREFIX = { S: 1_000_000, M: 200_000, L: 100_000 }[scale];
