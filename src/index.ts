@@ -6,32 +6,7 @@ export * from './roles/index.js';
 export * from './model/index.js';
 export * from './connectors/index.js';
 export { createPolicy, type Policy, type ActionName, type WorkspaceRef, type DecisionOptions, type DenyReason, type Explanation, type Grant } from './policy/index.js';
-export {
-  applyCommand,
-  hasActiveOrganizationAdmin,
-  listRoles,
-  commandSchemas,
-  commandSchema,
-  memberRolesBodySchema,
-  workspaceMembersBodySchema,
-  workspaceMemberEntrySchema,
-  COMMAND_TYPES,
-  isCommandType,
-  type Command,
-  type CommandOf,
-  type CommandType,
-  type ParsedCommand,
-  type RoleListing,
-  type AdminError,
-  type AdminErrorClass,
-  type AdminErrorCode,
-  type AdminProblem,
-  type ApplyOptions,
-  type AuditEvent,
-  type AuditTarget,
-  type AuditTime,
-  type CommandResult,
-} from './admin/index.js';
+export * from './admin/index.js';
 export {
   whoCan,
   whoCanInvoke,

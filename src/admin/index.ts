@@ -14,5 +14,4 @@ export {
   type ParsedCommand,
 } from './commands.js';
 export { listRoles, type RoleListing } from './roles.js';
-export { policyFor } from './policy.js';
 export type * from './types.js';

@@ -9,7 +9,7 @@ import type { Organization, OrganizationJson } from '../model/index.js';
 import type { ToolReason } from '../connectors/decide.js';
 import type { DecisionOptions, DenyReason, Grant, Policy } from '../policy/index.js';
 import { createPolicy } from '../policy/index.js';
-import { policyFor } from '../admin/index.js';
+import { policyFor } from '../admin/policy.js';
 import { ACTIONS } from '../roles/index.js';
 import type { Action } from '../roles/index.js';
 
