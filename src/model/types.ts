@@ -29,7 +29,6 @@ export interface Problem {
 }
 
 export type ProblemCode =
-  | 'invalid_json'
   | 'missing_field'
   | 'unknown_field'
   | 'invalid_type'

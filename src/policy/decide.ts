@@ -168,9 +168,6 @@ function allow(grants: Grant[]): Explanation {
   return Object.freeze({ allowed: true, grants: Object.freeze(grants.map((g) => Object.freeze(g))) });
 }
 
-const denials = new Map<DenyReason, Explanation>();
 function deny(reason: DenyReason): Explanation {
-  let denial = denials.get(reason);
-  if (!denial) denials.set(reason, (denial = Object.freeze({ allowed: false, reason })));
-  return denial;
+  return Object.freeze({ allowed: false, reason });
 }
