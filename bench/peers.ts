@@ -13,9 +13,9 @@ import type { OrganizationJson } from 'org-policy';
 import { ACTIONS, ROLES } from 'org-policy';
 
 type Json = any;
-const SCOPE = new Map<string, string>(ACTIONS.map((a) => [a.name, a.scope]));
+export const SCOPE = new Map<string, string>(ACTIONS.map((a) => [a.name, a.scope]));
 const ROLE_ACTIONS = new Map<string, readonly string[]>(ROLES.map((r) => [r.name, r.actions as readonly string[]]));
-const D1 = ['workspace.members.manage', 'workspace.connectors.manage', 'workspace.api_keys.manage', 'workspace.settings.manage', 'admin.access'];
+export const D1 = ['workspace.members.manage', 'workspace.connectors.manage', 'workspace.api_keys.manage', 'workspace.settings.manage', 'admin.access'];
 
 interface Effective {
   readonly active: boolean;
@@ -71,7 +71,7 @@ function keyAllowed(gate: KeyGate | undefined, options: unknown): boolean {
   const now = nowOf(options);
   return now !== undefined && now < gate.expiresAt;
 }
-const malformed = (options: unknown) => options !== undefined && options !== null && typeof options !== 'object';
+export const malformed = (options: unknown) => options !== undefined && options !== null && typeof options !== 'object';
 
 export interface Peer {
   readonly name: string;

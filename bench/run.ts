@@ -10,6 +10,7 @@ import { createPolicy, parseOrganization, type Organization, type Policy } from 
 import { adoptOrganization } from '../src/model/parse.js';
 import { referenceCan, referenceToolsAvailable } from '../test/reference.js';
 import { canStream, generateOrganization, toolsStream, type CanQuery, type Scale } from './generate.js';
+import { cedarPeer } from './cedar.js';
 import { casbinPeer, caslPeer, type Peer } from './peers.js';
 
 enablePatches();
@@ -162,6 +163,8 @@ report('org-policy toolsAvailable agrees with the reference', `${((100 * toolsSa
 // Peers.
 const PEER_PREFIX = { S: 1_000_000, M: 200_000, L: 100_000 }[scale];
 const CASBIN_PREFIX = { S: 100_000, M: 30_000, L: 20_000 }[scale];
+// Cedar takes the principal's entities with every request (bench/cedar.ts): a few thousand decisions a second.
+const CEDAR_PREFIX = { S: 20_000, M: 10_000, L: 5_000 }[scale];
 function agreeWithPolicy(peer: Peer, count: number): string {
   let same = 0;
   for (let i = 0; i < count; i++) {
@@ -186,6 +189,7 @@ async function measurePeer(make: () => Peer | Promise<Peer>, prefix: number) {
 }
 await measurePeer(() => caslPeer(json), PEER_PREFIX);
 await measurePeer(() => casbinPeer(json), CASBIN_PREFIX);
+await measurePeer(() => cedarPeer(json), CEDAR_PREFIX);
 
 if (sink === -1) console.log(sink);
 console.log('\n| measure | value |\n|---|---|');
