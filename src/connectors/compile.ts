@@ -12,61 +12,82 @@ export interface ConnectorView {
   readonly reason: WorkspaceToolReason | null;
   readonly tools: readonly string[];
   readonly toolSet: ReadonlySet<string>;
-  /** SPEC §4.4: a credential is needed unless the connector authenticates with `none`. */
-  readonly needsCredential: boolean;
+  /**
+   * SPEC §4.4 settled for everyone in the workspace: the connector authenticates with `none`, or the
+   * workspace or the organization holds a connection. Otherwise only a member's own connection helps.
+   */
+  readonly connected: boolean;
 }
 
 /** Who holds a connection of one connector (SPEC §4.4). */
 export interface CredentialHolders {
-  organization: boolean;
-  readonly workspaces: Set<string>;
-  readonly members: Set<string>;
-}
-
-export interface ConnectorIndex {
-  /** SPEC §7.17: a connector is named by its id, or else by its unique name. */
-  readonly byName: ReadonlyMap<string, string>;
-  /** Workspace → connector id → view, in the snapshot's connector order. */
-  readonly views: ReadonlyMap<string, ReadonlyMap<string, ConnectorView>>;
-  readonly credentials: ReadonlyMap<string, CredentialHolders>;
-}
-
-export function compileConnectors(organization: Organization): ConnectorIndex {
-  const byName = new Map<string, string>();
-  for (const connector of organization.connectors.values()) byName.set(connector.name, connector.id);
-  const views = new Map<string, ReadonlyMap<string, ConnectorView>>();
-  const shared = new Map<string, ConnectorView>();
-  for (const workspaceId of organization.workspaces.keys()) views.set(workspaceId, compileWorkspaceViews(organization, workspaceId, shared));
-  return { byName, views, credentials: compileCredentials(organization) };
+  readonly organization: boolean;
+  readonly workspaces: ReadonlySet<string>;
+  readonly members: ReadonlySet<string>;
 }
 
 /**
- * `shared` caches, per connector, the view of a workspace that sees it and sets no permission of its
- * own — most workspaces — so that 2,000 workspaces × 30 connectors share a few dozen frozen views.
+ * Connectors interned to their position in the snapshot, and one view per workspace × connector in a
+ * flat array: a tool question is one look-up for the connector, one for the workspace, and an index.
  */
-export function compileWorkspaceViews(organization: Organization, workspaceId: string, shared?: Map<string, ConnectorView>): Map<string, ConnectorView> {
-  const out = new Map<string, ConnectorView>();
-  const ownPermissions = organization.workspaces.get(workspaceId)?.connectorPermissions;
-  for (const connector of organization.connectors.values()) {
-    const plain = shared !== undefined && isVisible(connector, workspaceId) && !ownPermissions?.has(connector.id);
-    let view = plain ? shared.get(connector.id) : undefined;
+export interface ConnectorIndex {
+  /** SPEC §7.17: a connector's id, or else its unique name → its number. */
+  readonly numbers: ReadonlyMap<string, number>;
+  /** Connector number → id. */
+  readonly ids: readonly string[];
+  readonly count: number;
+  /** The view of connector `c` in workspace number `w` is at `w * count + c`. */
+  readonly views: readonly ConnectorView[];
+  /** Connector number → who holds a connection of it. */
+  readonly credentials: readonly CredentialHolders[];
+}
+
+export function compileConnectors(organization: Organization): ConnectorIndex {
+  const connectors = [...organization.connectors.values()];
+  const holders = compileCredentials(organization);
+  const credentials = connectors.map((c) => holders.get(c.id)!);
+  const views: ConnectorView[] = new Array(organization.workspaces.size * connectors.length);
+  connectors.forEach((connector, c) => fillColumn(organization, connectors.length, views, c, connector, credentials[c]!));
+  return { numbers: connectorNumbers(organization), ids: connectors.map((c) => c.id), count: connectors.length, views, credentials };
+}
+
+/** SPEC §7.17: names first, then ids over them, so that an id always wins over another connector's name. */
+export function connectorNumbers(organization: Organization): Map<string, number> {
+  const numbers = new Map<string, number>();
+  let c = 0;
+  for (const connector of organization.connectors.values()) numbers.set(connector.name, c++);
+  c = 0;
+  for (const connector of organization.connectors.values()) numbers.set(connector.id, c++);
+  return numbers;
+}
+
+/**
+ * One connector's view in every workspace, written into `views`. Most workspaces see the connector and
+ * set no permission of their own; they share one frozen view per connectedness, so that 2,000
+ * workspaces × 30 connectors hold a few dozen distinct views.
+ */
+export function fillColumn(organization: Organization, count: number, views: ConnectorView[], c: number, connector: Connector, holders: CredentialHolders) {
+  const plain: (ConnectorView | undefined)[] = [undefined, undefined];
+  let w = 0;
+  for (const workspace of organization.workspaces.values()) {
+    const connected = connector.authentication === 'none' || holders.organization || holders.workspaces.has(workspace.id);
+    const shared = isVisible(connector, workspace.id) && !workspace.connectorPermissions.has(connector.id);
+    let view = shared ? plain[+connected] : undefined;
     if (view === undefined) {
-      view = compileView(organization, workspaceId, connector);
-      if (plain) shared.set(connector.id, view);
+      view = compileView(organization, workspace.id, connector, connected);
+      if (shared) plain[+connected] = view;
     }
-    out.set(connector.id, view);
+    views[w++ * count + c] = view;
   }
-  return out;
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
 const EMPTY_SET: ReadonlySet<string> = new Set();
 
-export function compileView(organization: Organization, workspaceId: string, connector: Connector): ConnectorView {
-  const needsCredential = connector.authentication !== 'none';
+export function compileView(organization: Organization, workspaceId: string, connector: Connector, connected: boolean): ConnectorView {
   const organizationPermission = organization.connectorPermissions.get(connector.id);
   const workspacePermission = organization.workspaces.get(workspaceId)?.connectorPermissions.get(connector.id);
-  const gone = (reason: WorkspaceToolReason): ConnectorView => ({ connector, reason, tools: EMPTY, toolSet: EMPTY_SET, needsCredential });
+  const gone = (reason: WorkspaceToolReason): ConnectorView => ({ connector, reason, tools: EMPTY, toolSet: EMPTY_SET, connected });
   if (!isVisible(connector, workspaceId)) return gone('not_visible');
   if (organizationPermission?.mode === 'blocked' || workspacePermission?.mode === 'blocked') return gone('connector_blocked');
   const tools = Object.freeze(
@@ -76,7 +97,7 @@ export function compileView(organization: Organization, workspaceId: string, con
       .map((tool) => tool.name)
       .filter((name) => selects(organizationPermission, name) && selects(workspacePermission, name)),
   );
-  return { connector, reason: null, tools, toolSet: new Set(tools), needsCredential };
+  return { connector, reason: null, tools, toolSet: new Set(tools), connected };
 }
 
 /** D6: an organization connector is visible everywhere, a workspace connector where it belongs. */
@@ -89,11 +110,13 @@ export function selects(permission: ConnectorPermission | undefined, tool: strin
   return permission?.mode !== 'restricted' || (permission.tools?.includes(tool) ?? false);
 }
 
-export function compileCredentials(organization: Organization): Map<string, CredentialHolders> {
-  const out = new Map<string, CredentialHolders>();
+/** Who holds a connection of each connector (of those in `only`, when given), in one pass over the credentials. */
+export function compileCredentials(organization: Organization, only?: ReadonlySet<string>): Map<string, CredentialHolders> {
+  const out = new Map<string, { organization: boolean; workspaces: Set<string>; members: Set<string> }>();
+  for (const id of only ?? organization.connectors.keys()) out.set(id, { organization: false, workspaces: new Set(), members: new Set() });
   for (const credential of organization.credentials.values()) {
-    let holders = out.get(credential.connectorId);
-    if (!holders) out.set(credential.connectorId, (holders = { organization: false, workspaces: new Set(), members: new Set() }));
+    const holders = out.get(credential.connectorId);
+    if (holders === undefined) continue;
     if (credential.holder === 'organization') holders.organization = true;
     else if (credential.holder === 'workspace') holders.workspaces.add(credential.workspaceId);
     else holders.members.add(credential.memberId);

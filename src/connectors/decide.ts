@@ -1,7 +1,8 @@
 import type { PolicyIndex } from '../policy/compile.js';
 import { STUDIO_USE, VIBE_USE } from '../policy/actions.js';
 import { keyStanding } from '../policy/decide.js';
-import { isMalformedOptions, readOption } from '../policy/options.js';
+import { ACTIVE, workspaceMask } from '../policy/table.js';
+import { readOption } from '../policy/options.js';
 import type { ConnectorIndex, ConnectorView } from './compile.js';
 
 /** Why a connector's tools, or one tool, are not available: SPEC §7.15, in the order they are checked. */
@@ -58,46 +59,44 @@ export function connectorStanding(
   workspace: unknown,
   options: unknown,
 ): ConnectorView | ToolReason {
-  const entry = policy.principals.get(principal as string);
-  if (entry === undefined) return 'unknown_principal';
-  const connectorId = resolveConnector({ policy, connectors }, connector);
-  if (connectorId === undefined) return 'unknown_connector';
-  const views = connectors.views.get(workspace as string);
-  if (views === undefined) return 'unknown_workspace';
-  if (isMalformedOptions(options)) return 'malformed_options';
-  const product = readOption(options, 'product');
-  if (product !== undefined && product !== 'vibe' && product !== 'studio') return 'malformed_options'; // §7.10
+  const at = policy.members.offsetOf(principal);
+  const key = at === undefined ? policy.keys.get(principal as string) : undefined;
+  if (at === undefined && key === undefined) return 'unknown_principal';
+  const c = connectors.numbers.get(connector as string);
+  if (c === undefined) return 'unknown_connector';
+  const w = policy.workspaceNumbers.get(workspace as string);
+  if (w === undefined) return 'unknown_workspace';
+  let product: unknown;
+  if (options !== undefined && options !== null) {
+    if (typeof options !== 'object') return 'malformed_options';
+    product = readOption(options, 'product');
+    if (product !== undefined && product !== 'vibe' && product !== 'studio') return 'malformed_options'; // §7.10
+  }
 
-  const view = views.get(connectorId)!;
-  if (entry.kind === 'key') {
-    const standing = keyStanding(entry, options);
+  const view = connectors.views[w * connectors.count + c]!;
+  if (key !== undefined) {
+    const standing = keyStanding(key, options);
     if (standing !== null) return standing;
-    if (workspace !== entry.workspaceId) return 'key_workspace';
-    if (entry.connectorScopes !== 'all' && !entry.connectorScopes.has(connectorId)) return 'key_scope';
+    if (workspace !== key.workspaceId) return 'key_workspace';
+    if (key.connectorScopes !== 'all' && !key.connectorScopes.has(view.connector.id)) return 'key_scope';
     if (product === 'vibe') return 'no_product_access'; // D5: keys use Studio only
   } else {
-    if (!entry.active) return 'suspended';
+    const rows = policy.members.rows;
+    if ((rows[at!]! & ACTIVE) === 0) return 'suspended';
     const needed = product === 'vibe' ? VIBE_USE : product === 'studio' ? STUDIO_USE : VIBE_USE | STUDIO_USE;
-    if (((entry.workspaceMasks.get(workspace as string) ?? 0) & needed) === 0) return 'no_product_access'; // §4.1, §7.14
+    const mask = workspaceMask(rows, at!, w);
+    if (mask < 0 || (mask & needed) === 0) return 'no_product_access'; // §4.1, §7.14
   }
   if (view.reason !== null) return view.reason;
-  if (view.needsCredential && !isConnected(connectors, connectorId, workspace as string, entry.kind === 'member' ? entry.id : undefined)) {
-    return 'not_connected';
-  }
+  // SPEC §4.4: the workspace's or the organization's connection, else the member's own. Keys never use a member's (§7.4).
+  if (!view.connected && (key !== undefined || !connectors.credentials[c]!.members.has(principal as string))) return 'not_connected';
   return view;
 }
 
-/** SPEC §4.4: the member's own connection, the workspace's, the organization's App Connection. Keys never use a member's (§7.4). */
-function isConnected(connectors: ConnectorIndex, connectorId: string, workspaceId: string, memberId: string | undefined): boolean {
-  const holders = connectors.credentials.get(connectorId);
-  if (holders === undefined) return false;
-  return (memberId !== undefined && holders.members.has(memberId)) || holders.workspaces.has(workspaceId) || holders.organization;
-}
-
-/** SPEC §7.17: an id first, else a unique name. */
-export function resolveConnector({ policy, connectors }: Indexes, connector: unknown): string | undefined {
-  if (typeof connector !== 'string') return undefined;
-  return policy.organization.connectors.has(connector) ? connector : connectors.byName.get(connector);
+/** SPEC §7.17: a connector's id, or else its unique name → its id. */
+export function resolveConnector({ connectors }: Indexes, connector: unknown): string | undefined {
+  const c = connectors.numbers.get(connector as string);
+  return c === undefined ? undefined : connectors.ids[c];
 }
 
 export function toolsAvailable(indexes: Indexes, principal: unknown, connector: unknown, workspace: unknown, options: unknown): readonly string[] {
@@ -112,9 +111,11 @@ export function canInvoke(indexes: Indexes, principal: unknown, connector: unkno
 
 export function toolsByConnector(indexes: Indexes, principal: unknown, workspace: unknown, options: unknown): readonly ConnectorTools[] {
   const out: ConnectorTools[] = [];
-  const views = indexes.connectors.views.get(workspace as string);
-  if (views === undefined) return Object.freeze(out);
-  for (const { connector } of views.values()) {
+  const { connectors, policy } = indexes;
+  const w = policy.workspaceNumbers.get(workspace as string);
+  if (w === undefined) return Object.freeze(out);
+  for (let c = 0; c < connectors.count; c++) {
+    const { connector } = connectors.views[w * connectors.count + c]!;
     const tools = toolsAvailable(indexes, principal, connector.id, workspace, options);
     if (tools.length > 0) out.push(Object.freeze({ connector: Object.freeze({ id: connector.id, name: connector.name }), tools }));
   }

@@ -4,27 +4,15 @@ import { ADMIN_ACCESS, CODE_USE, D1_ACTIONS, rolesMask } from './actions.js';
 import type { RoleName } from '../roles/index.js';
 import { DEFAULT_WORKSPACE_ROLE } from '../roles/index.js';
 import { LayeredMap } from './layered.js';
+import type { Row } from './table.js';
+import { ACTIVE, ADMIN_ANYWHERE, MemberTable, ORGANIZATION_ADMIN } from './table.js';
 
 /**
- * The compiled form of a snapshot: every principal's effective actions as bitsets, so that `can` is
- * two `Map` look-ups and a bit test. Built once per snapshot; never mutated after it is returned.
+ * The compiled form of a snapshot (issue 5): ids interned to small numbers and every member's
+ * effective actions as bitsets in one packed table, so that `can` is two `Map` look-ups, a short scan
+ * of one row and a bit test. Built once per snapshot; never mutated after it is returned.
  */
-export interface MemberEntry {
-  readonly kind: 'member';
-  readonly id: string;
-  readonly active: boolean;
-  /** Holds `organization_admin`, directly or through a group (D1, §7.9). */
-  readonly organizationAdmin: boolean;
-  /** Organization actions from organization roles (§3.2). */
-  readonly organizationMask: number;
-  /** `admin.access` without a workspace: an organization admin or a workspace admin somewhere (§7.9). */
-  readonly adminAnywhere: boolean;
-  /** Workspace → its workspace actions: roles there, D1 folded in, `code.use` only with a seat (D2). */
-  readonly workspaceMasks: ReadonlyMap<string, number>;
-}
-
 export interface KeyEntry {
-  readonly kind: 'key';
   readonly id: string;
   readonly revoked: boolean;
   /** Epoch ms, or `undefined` for a key that never expires. */
@@ -33,9 +21,7 @@ export interface KeyEntry {
   readonly connectorScopes: 'all' | ReadonlySet<string>;
 }
 
-export type PrincipalEntry = MemberEntry | KeyEntry;
-
-/** Who is where: the relations a single member's entry is compiled from, kept so one member can be recompiled alone. */
+/** Who is where: the relations a single member's row is compiled from, kept so one member can be recompiled alone. */
 export interface Memberships {
   /** Member → workspaces it was added to directly. */
   readonly directWorkspaces: LayeredMap<string, readonly string[]>;
@@ -47,40 +33,55 @@ export interface Memberships {
 
 export interface PolicyIndex {
   readonly organization: Organization;
-  /** Layered so that an incremental update shares the unchanged entries with the previous policy. */
-  readonly principals: LayeredMap<string, PrincipalEntry>;
+  /**
+   * Workspace id → its number, its position in the snapshot. Stable across incremental updates: a
+   * workspace created or deleted is a full build.
+   */
+  readonly workspaceNumbers: ReadonlyMap<string, number>;
+  /** Workspace number → id. */
+  readonly workspaceIds: readonly string[];
+  /** Every member's row (see `table.ts`); shared, where unchanged, with the policy it was updated from. */
+  readonly members: MemberTable;
+  /** API keys by id. Members and keys share one id space (the loader refuses a clash). */
+  readonly keys: LayeredMap<string, KeyEntry>;
   readonly memberships: Memberships;
 }
 
 export function compileIndex(organization: Organization): PolicyIndex {
+  const workspaceIds = [...organization.workspaces.keys()];
+  const workspaceNumbers = new Map(workspaceIds.map((id, i) => [id, i]));
   const memberships = compileMemberships(organization);
-  const roleMasks = workspaceRoleMasks(organization);
-  const principals = new Map<string, PrincipalEntry>();
-  for (const member of organization.members.values()) {
-    principals.set(member.id, finishMember(organization, memberships, member.id, roleMasks.get(member.id) ?? new Map()));
-  }
-  for (const key of organization.apiKeys.values()) principals.set(key.id, compileKey(key));
-  return { organization, principals: LayeredMap.of(principals), memberships };
+  const held = workspaceRoleMasks(organization);
+  const rows = new Map<string, Row>();
+  for (const member of organization.members.values()) rows.set(member.id, memberRow(organization, memberships, member.id, held.get(member.id) ?? []));
+  const keys = new Map<string, KeyEntry>();
+  for (const key of organization.apiKeys.values()) keys.set(key.id, compileKey(key));
+  return { organization, workspaceNumbers, workspaceIds, members: MemberTable.of(rows), keys: LayeredMap.of(keys), memberships };
 }
 
 /**
- * Every member's workspace roles as bitsets in one pass over the workspaces (a full build), rather
- * than one member at a time: at 1,000,000 memberships this halves the build. `compileMember` is the
- * one-member form the incremental update uses; the update tests hold the two to the same answers.
+ * Every member's workspace roles as (workspace number, bitset) pairs in one pass over the workspaces
+ * (a full build), rather than one member at a time: at 1,000,000 memberships this halves the build.
+ * Workspaces are visited in order, so a member's pair for the current workspace, if any, is its last.
+ * `compileMember` is the one-member form the incremental update uses; the update tests hold the two
+ * to the same answers.
  */
-function workspaceRoleMasks(organization: Organization): Map<string, Map<string, number>> {
-  const out = new Map<string, Map<string, number>>();
-  const hold = (memberId: string, workspaceId: string, mask: number) => {
-    let masks = out.get(memberId);
-    if (masks === undefined) out.set(memberId, (masks = new Map()));
-    masks.set(workspaceId, (masks.get(workspaceId) ?? 0) | mask);
+function workspaceRoleMasks(organization: Organization): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const hold = (memberId: string, workspace: number, mask: number) => {
+    const pairs = out.get(memberId);
+    if (pairs === undefined) out.set(memberId, [workspace, mask]);
+    else if (pairs[pairs.length - 2] === workspace) pairs[pairs.length - 1] = pairs[pairs.length - 1]! | mask;
+    else pairs.push(workspace, mask);
   };
-  for (const workspace of organization.workspaces.values()) {
-    for (const [memberId, { roles }] of workspace.members) hold(memberId, workspace.id, roleListMask(roles));
-    for (const [groupId, { roles }] of workspace.groupGrants) {
+  let workspace = 0;
+  for (const { members, groupGrants } of organization.workspaces.values()) {
+    for (const [memberId, { roles }] of members) hold(memberId, workspace, roleListMask(roles));
+    for (const [groupId, { roles }] of groupGrants) {
       const mask = roleListMask(roles);
-      for (const memberId of organization.groups.get(groupId)!.memberIds) hold(memberId, workspace.id, mask);
+      for (const memberId of organization.groups.get(groupId)!.memberIds) hold(memberId, workspace, mask);
     }
+    workspace++;
   }
   return out;
 }
@@ -107,30 +108,42 @@ export function compileMemberships(organization: Organization): Memberships {
 
 const ORGANIZATION_ADMIN_ROLE = 'organization_admin';
 const NO_CODE_USE = ~CODE_USE;
+/** D1, and §7.9's `admin.access` in every workspace: what an organization admin holds in each. */
+const ORGANIZATION_ADMIN_FOLD = D1_ACTIONS | ADMIN_ACCESS;
 
-/** One member's entry, from the snapshot and the membership relations alone; `undefined` if there is no such member. */
-export function compileMember(organization: Organization, memberships: Memberships, id: string): MemberEntry | undefined {
-  const member = organization.members.get(id);
-  if (!member) return undefined;
-  const groups = memberships.groupsOfMember.get(id) ?? [];
-
-  const workspaceMasks = new Map<string, number>();
+/** One member's row, from the snapshot and the membership relations alone; `undefined` if there is no such member. */
+export function compileMember(
+  organization: Organization,
+  memberships: Memberships,
+  workspaceNumbers: ReadonlyMap<string, number>,
+  id: string,
+): Row | undefined {
+  if (!organization.members.has(id)) return undefined;
+  const pairs: number[] = [];
   const hold = (workspaceId: string, roles: readonly RoleName[] | undefined) => {
-    workspaceMasks.set(workspaceId, (workspaceMasks.get(workspaceId) ?? 0) | roleListMask(roles));
+    const workspace = workspaceNumbers.get(workspaceId)!;
+    const mask = roleListMask(roles);
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (pairs[i] === workspace) {
+        pairs[i + 1] = pairs[i + 1]! | mask;
+        return;
+      }
+    }
+    pairs.push(workspace, mask);
   };
   for (const workspaceId of memberships.directWorkspaces.get(id) ?? []) {
     hold(workspaceId, organization.workspaces.get(workspaceId)!.members.get(id)!.roles);
   }
-  for (const groupId of groups) {
+  for (const groupId of memberships.groupsOfMember.get(id) ?? []) {
     for (const workspaceId of memberships.workspacesOfGroup.get(groupId) ?? []) {
       hold(workspaceId, organization.workspaces.get(workspaceId)!.groupGrants.get(groupId)!.roles);
     }
   }
-  return finishMember(organization, memberships, id, workspaceMasks);
+  return memberRow(organization, memberships, id, pairs);
 }
 
-/** Organization roles, D1 and D2 folded into a member's workspace role bitsets (which it takes over). */
-function finishMember(organization: Organization, memberships: Memberships, id: string, workspaceMasks: Map<string, number>): MemberEntry {
+/** Organization roles, D1 and D2 folded into a member's (workspace, role bitset) pairs: its row (see `table.ts`). */
+function memberRow(organization: Organization, memberships: Memberships, id: string, pairs: readonly number[]): Row {
   const member = organization.members.get(id)!;
   let organizationMask = rolesMask(member.orgRoles);
   let organizationAdmin = member.orgRoles.includes(ORGANIZATION_ADMIN_ROLE);
@@ -141,26 +154,20 @@ function finishMember(organization: Organization, memberships: Memberships, id: 
   }
   const hasCodeSeat = member.seats.includes('mistral_code');
   let adminAnywhere = organizationAdmin;
-  for (const [workspaceId, mask] of workspaceMasks) {
-    let effective = organizationAdmin ? mask | D1_ACTIONS : mask; // D1
+  const row = [0, organizationMask, pairs.length >> 1];
+  for (let i = 0; i < pairs.length; i += 2) {
+    const mask = pairs[i + 1]!;
+    let effective = organizationAdmin ? mask | ORGANIZATION_ADMIN_FOLD : mask; // D1
     if (!hasCodeSeat) effective &= NO_CODE_USE; // D2
-    if (effective !== mask) workspaceMasks.set(workspaceId, effective);
     if (mask & ADMIN_ACCESS) adminAnywhere = true;
+    row.push(pairs[i]!, effective);
   }
-  return {
-    kind: 'member',
-    id,
-    active: member.status === 'active',
-    organizationAdmin,
-    organizationMask,
-    adminAnywhere,
-    workspaceMasks,
-  };
+  row[0] = (member.status === 'active' ? ACTIVE : 0) | (organizationAdmin ? ORGANIZATION_ADMIN : 0) | (adminAnywhere ? ADMIN_ANYWHERE : 0);
+  return row;
 }
 
 export function compileKey(key: ApiKey): KeyEntry {
   return {
-    kind: 'key',
     id: key.id,
     revoked: key.status === 'revoked',
     expiresAt: key.expiresAt === undefined ? undefined : parseInstant(key.expiresAt),

@@ -1,6 +1,7 @@
 import type { Action, RoleName, Scope } from '../roles/index.js';
 import { DEFAULT_WORKSPACE_ROLE, actionScope, isAction, roleByName } from '../roles/index.js';
-import type { KeyEntry, MemberEntry, PolicyIndex } from './compile.js';
+import type { KeyEntry, PolicyIndex } from './compile.js';
+import { ACTIVE, ADMIN_ANYWHERE, ORGANIZATION_ADMIN, rowWorkspaces, workspaceMask } from './table.js';
 import { ACTION_BITS, ADMIN_ACCESS, D1_ACTIONS, ORGANIZATION_ONLY, STUDIO_USE } from './actions.js';
 import { isMalformedOptions, readNow } from './options.js';
 
@@ -38,25 +39,27 @@ export type Explanation =
   | { readonly allowed: true; readonly grants: readonly Grant[] }
   | { readonly allowed: false; readonly reason: DenyReason };
 
-/** SPEC §3: the fast path. A few `Map` look-ups and a bit test; never throws, fails closed. */
+/** SPEC §3: the fast path. Two `Map` look-ups, a scan of one member's row and a bit test; never throws, fails closed. */
 export function decide(index: PolicyIndex, principal: unknown, action: unknown, workspace: unknown, options: unknown): boolean {
   const bit = ACTION_BITS.get(action);
   if (bit === undefined) return false;
-  const entry = index.principals.get(principal as string);
-  if (entry === undefined || isMalformedOptions(options)) return false;
-  if (entry.kind === 'key') return keyDecision(entry, bit, workspace, options) === null;
-  if (!entry.active) return false;
-  if (bit & ORGANIZATION_ONLY) return (entry.organizationMask & bit) !== 0;
-  if (bit === ADMIN_ACCESS) {
-    if (workspace === undefined || workspace === null) return entry.adminAnywhere;
-    const mask = entry.workspaceMasks.get(workspace as string);
-    if (mask !== undefined) return entry.organizationAdmin || (mask & ADMIN_ACCESS) !== 0;
-    return entry.organizationAdmin && index.organization.workspaces.has(workspace as string);
+  const at = index.members.offsetOf(principal);
+  if (at === undefined) {
+    const key = index.keys.get(principal as string);
+    return key !== undefined && !isMalformedOptions(options) && keyDecision(key, bit, workspace, options) === null;
   }
-  const mask = entry.workspaceMasks.get(workspace as string);
-  if (mask !== undefined) return (mask & bit) !== 0;
-  // D1: an organization admin administers every workspace, member of it or not.
-  return entry.organizationAdmin && (bit & D1_ACTIONS) !== 0 && index.organization.workspaces.has(workspace as string);
+  if (isMalformedOptions(options)) return false;
+  const rows = index.members.rows;
+  const flags = rows[at]!;
+  if ((flags & ACTIVE) === 0) return false;
+  if ((bit & ORGANIZATION_ONLY) !== 0) return (rows[at + 1]! & bit) !== 0;
+  if (workspace === undefined || workspace === null) return bit === ADMIN_ACCESS && (flags & ADMIN_ANYWHERE) !== 0;
+  const number = index.workspaceNumbers.get(workspace as string);
+  if (number === undefined) return false;
+  const mask = workspaceMask(rows, at, number);
+  if (mask >= 0) return (mask & bit) !== 0;
+  // D1: an organization admin administers every workspace, member of it or not (§7.9: `admin.access` too).
+  return (flags & ORGANIZATION_ADMIN) !== 0 && (bit & (D1_ACTIONS | ADMIN_ACCESS)) !== 0;
 }
 
 /** SPEC §3.6, D5: a key may use Studio in its own workspace, nothing else. `null` when allowed. */
@@ -79,40 +82,42 @@ export function keyStanding(entry: KeyEntry, options: unknown): 'key_revoked' | 
 /** SPEC §3.7: the same decision as `decide`, with every grant that allowed it or the first rule that denied it. */
 export function explainDecision(index: PolicyIndex, principal: unknown, action: unknown, workspace: unknown, options: unknown): Explanation {
   if (!isAction(action)) return deny('unknown_action');
-  const entry = typeof principal === 'string' ? index.principals.get(principal) : undefined;
-  if (entry === undefined) return deny('unknown_principal');
+  const at = index.members.offsetOf(principal);
+  const key = at === undefined ? index.keys.get(principal as string) : undefined;
+  if (at === undefined && key === undefined) return deny('unknown_principal');
   if (isMalformedOptions(options)) return deny('malformed_options');
-  if (entry.kind === 'key') {
-    const reason = keyDecision(entry, ACTION_BITS.get(action)!, workspace, options);
-    return reason === null ? allow([{ via: 'api_key', role: null, scope: 'workspace', workspace: entry.workspaceId }]) : deny(reason);
+  if (key !== undefined) {
+    const reason = keyDecision(key, ACTION_BITS.get(action)!, workspace, options);
+    return reason === null ? allow([{ via: 'api_key', role: null, scope: 'workspace', workspace: key.workspaceId }]) : deny(reason);
   }
-  if (!entry.active) return deny('suspended');
-  return explainMember(index, entry, action, workspace);
+  if ((index.members.rows[at!]! & ACTIVE) === 0) return deny('suspended');
+  return explainMember(index, principal as string, at!, action, workspace);
 }
 
-function explainMember(index: PolicyIndex, entry: MemberEntry, action: Action, workspace: unknown): Explanation {
+function explainMember(index: PolicyIndex, memberId: string, at: number, action: Action, workspace: unknown): Explanation {
   const scope = actionScope(action);
-  if (scope === 'organization') return granted(organizationGrants(index, entry.id, action), 'no_grant');
+  if (scope === 'organization') return granted(organizationGrants(index, memberId, action), 'no_grant');
+  const rows = index.members.rows;
 
   if (scope === 'both') {
     if (workspace === undefined || workspace === null) {
-      const grants = [...organizationGrants(index, entry.id, action)];
-      for (const workspaceId of index.organization.workspaces.keys()) {
-        // Only workspaces where the member holds a role can grant; skipping the rest keeps this O(its workspaces) in cost.
-        if (entry.workspaceMasks.has(workspaceId)) grants.push(...workspaceGrants(index, entry.id, workspaceId, action));
+      const grants = [...organizationGrants(index, memberId, action)];
+      // Only workspaces where the member holds a role can grant, listed in snapshot order (their numbers' order).
+      for (const number of rowWorkspaces(rows, at).sort((a, b) => a - b)) {
+        grants.push(...workspaceGrants(index, memberId, index.workspaceIds[number]!, action));
       }
       return granted(grants, 'no_grant');
     }
     if (!isWorkspace(index, workspace)) return deny('unknown_workspace');
-    return granted([...organizationGrants(index, entry.id, action), ...workspaceGrants(index, entry.id, workspace, action)], 'no_grant');
+    return granted([...organizationGrants(index, memberId, action), ...workspaceGrants(index, memberId, workspace, action)], 'no_grant');
   }
 
   if (workspace === undefined || workspace === null) return deny('workspace_required');
   if (!isWorkspace(index, workspace)) return deny('unknown_workspace');
-  const grants = [...workspaceGrants(index, entry.id, workspace, action)];
-  if (ACTION_BITS.get(action)! & D1_ACTIONS) grants.push(...organizationGrants(index, entry.id, 'organization_admin'));
-  if (grants.length === 0) return deny(entry.workspaceMasks.has(workspace) ? 'no_grant' : 'not_a_member');
-  if (action === 'code.use' && !index.organization.members.get(entry.id)!.seats.includes('mistral_code')) return deny('seat_required');
+  const grants = [...workspaceGrants(index, memberId, workspace, action)];
+  if (ACTION_BITS.get(action)! & D1_ACTIONS) grants.push(...organizationGrants(index, memberId, 'organization_admin'));
+  if (grants.length === 0) return deny(workspaceMask(rows, at, index.workspaceNumbers.get(workspace)!) >= 0 ? 'no_grant' : 'not_a_member');
+  if (action === 'code.use' && !index.organization.members.get(memberId)!.seats.includes('mistral_code')) return deny('seat_required');
   return allow(grants);
 }
 
@@ -157,7 +162,7 @@ function grantsAction(role: RoleName, action: Action): boolean {
 }
 
 function isWorkspace(index: PolicyIndex, workspace: unknown): workspace is string {
-  return typeof workspace === 'string' && index.organization.workspaces.has(workspace);
+  return typeof workspace === 'string' && index.workspaceNumbers.has(workspace);
 }
 
 function granted(grants: Grant[], otherwise: DenyReason): Explanation {

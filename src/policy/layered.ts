@@ -29,6 +29,13 @@ export class LayeredMap<K, V> {
     return this.base.get(key);
   }
 
+  /** Every entry, the base's first (order is not kept across changes). */
+  *entries(): Generator<[K, V]> {
+    const layer = this.layer;
+    for (const entry of this.base) if (layer === null || !layer.has(entry[0])) yield entry;
+    if (layer !== null) for (const [key, value] of layer) if (value !== REMOVED) yield [key, value];
+  }
+
   /** A new map with `changes` applied (`undefined` removes the key); this one is left as it is. */
   with(changes: ReadonlyMap<K, V | undefined>): LayeredMap<K, V> {
     const layer = new Map<K, V | typeof REMOVED>(this.layer ?? []);

@@ -1,9 +1,10 @@
 import type { Patch } from 'immer';
-import type { ConnectorIndex, ConnectorView, CredentialHolders } from '../connectors/compile.js';
-import { compileConnectors, compileView } from '../connectors/compile.js';
+import type { ConnectorIndex } from '../connectors/compile.js';
+import { compileConnectors, compileCredentials, compileView, connectorNumbers, fillColumn } from '../connectors/compile.js';
 import type { Organization } from '../model/index.js';
-import type { Memberships, PolicyIndex, PrincipalEntry } from './compile.js';
+import type { KeyEntry, Memberships, PolicyIndex } from './compile.js';
 import { compileIndex, compileKey, compileMember } from './compile.js';
+import type { Row } from './table.js';
 
 /**
  * Incremental recompilation (issue 5): the patches of one admin command name the entities it touched;
@@ -58,25 +59,23 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
     memberships = { ...old.memberships, directWorkspaces: old.memberships.directWorkspaces.with(changes) };
   }
 
-  let principals = old.principals;
-  if (touched.members.size + touched.keys.size > 0) {
-    const changes = new Map<string, PrincipalEntry | undefined>();
-    for (const id of touched.members) {
-      const entry = compileMember(next, memberships, id);
-      if (entry) changes.set(id, entry);
-      else if (old.principals.get(id)?.kind === 'member') changes.set(id, undefined);
-    }
+  let { members, keys } = old;
+  if (touched.members.size > 0) {
+    const changes = new Map<string, Row | undefined>();
+    for (const id of touched.members) changes.set(id, compileMember(next, memberships, old.workspaceNumbers, id));
+    members = members.with(changes);
+  }
+  if (touched.keys.size > 0) {
+    const changes = new Map<string, KeyEntry | undefined>();
     for (const id of touched.keys) {
       const key = next.apiKeys.get(id);
-      if (key) changes.set(id, compileKey(key));
-      // Members and keys share one id space: a member just added under a removed key's id stays.
-      else if (old.principals.get(id)?.kind === 'key' && !changes.has(id)) changes.set(id, undefined);
+      changes.set(id, key === undefined ? undefined : compileKey(key));
     }
-    principals = old.principals.with(changes);
+    keys = keys.with(changes);
   }
 
   return {
-    index: { organization: next, principals, memberships },
+    index: { ...old, organization: next, members, keys, memberships },
     connectors: updateConnectors(previous.connectors, next, touched),
   };
 }
@@ -86,43 +85,33 @@ function fullBuild(organization: Organization): Compiled {
 }
 
 function updateConnectors(previous: ConnectorIndex, next: Organization, touched: Touched): ConnectorIndex {
+  const { count } = previous;
   let { views, credentials } = previous;
-  if (touched.workspaceViews.size + touched.connectorViews.size > 0) {
-    const copy = new Map(views);
-    for (const workspaceId of copy.keys()) {
-      const all = touched.workspaceViews.has(workspaceId);
-      if (!all && touched.connectorViews.size === 0) continue;
-      const old = copy.get(workspaceId)!;
-      const fresh = new Map<string, ConnectorView>();
-      // Rebuilt in the snapshot's connector order (toolsByConnector lists in that order).
-      for (const connector of next.connectors.values()) {
-        const reuse = !all && !touched.connectorViews.has(connector.id) ? old.get(connector.id) : undefined;
-        fresh.set(connector.id, reuse ?? compileView(next, workspaceId, connector));
+  if (touched.credentialConnectors.size > 0) {
+    const holders = compileCredentials(next, touched.credentialConnectors);
+    credentials = previous.ids.map((id, c) => holders.get(id) ?? credentials[c]!);
+  }
+  // A connector's own change, or who holds a connection of it (the views know whether one is held), touches its whole column.
+  const columns = new Set([...touched.connectorViews, ...touched.credentialConnectors]);
+  if (touched.workspaceViews.size + columns.size > 0) {
+    const copy = [...views];
+    previous.ids.forEach((id, c) => {
+      if (columns.has(id)) fillColumn(next, count, copy, c, next.connectors.get(id)!, credentials[c]!);
+    });
+    let w = 0;
+    for (const workspace of next.workspaces.values()) {
+      if (touched.workspaceViews.has(workspace.id)) {
+        previous.ids.forEach((id, c) => {
+          const connected = copy[w * count + c]!.connected;
+          copy[w * count + c] = compileView(next, workspace.id, next.connectors.get(id)!, connected);
+        });
       }
-      copy.set(workspaceId, fresh);
+      w++;
     }
     views = copy;
   }
-  if (touched.credentialConnectors.size > 0) {
-    const copy = new Map(credentials as Map<string, CredentialHolders>);
-    for (const connectorId of touched.credentialConnectors) copy.delete(connectorId);
-    for (const credential of next.credentials.values()) {
-      if (!touched.credentialConnectors.has(credential.connectorId)) continue;
-      let holders = copy.get(credential.connectorId);
-      if (!holders) copy.set(credential.connectorId, (holders = { organization: false, workspaces: new Set(), members: new Set() }));
-      if (credential.holder === 'organization') holders.organization = true;
-      else if (credential.holder === 'workspace') holders.workspaces.add(credential.workspaceId);
-      else holders.members.add(credential.memberId);
-    }
-    credentials = copy;
-  }
-  let byName = previous.byName;
-  if (touched.connectorViews.size > 0) {
-    const names = new Map<string, string>();
-    for (const connector of next.connectors.values()) names.set(connector.name, connector.id);
-    byName = names;
-  }
-  return { byName, views, credentials };
+  const numbers = touched.connectorViews.size > 0 ? connectorNumbers(next) : previous.numbers;
+  return { numbers, ids: previous.ids, count, views, credentials };
 }
 
 /** Reads the patch paths of SPEC §6.1's Map-keyed snapshot; `null` for anything not handled incrementally. */

@@ -1,0 +1,119 @@
+/**
+ * Issue 5, the persistent structures under `policy.update`: `MemberTable` (member rows packed in one
+ * Int32Array, appended past everything written, moved to a fresh buffer when it is full) and `LayeredMap` (a base Map
+ * and a layer of changes, folded when the layer grows). Model-based: every version ever made — updated
+ * in place at the tip, branched from an older version, compacted, folded — must keep answering exactly
+ * like a plain `Map` of its own history.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LayeredMap } from '../src/policy/layered.js';
+import { MemberTable, rowWorkspaces, workspaceMask, type Row } from '../src/policy/table.js';
+
+const ID_SPACE = 3_000;
+const id = (n: number) => (n === 0 ? '__proto__' : n === 1 ? 'constructor' : `m${n}`);
+
+/** A row as the compiler writes it: flags, organization mask, n, then n (workspace, mask) pairs. */
+const row: fc.Arbitrary<Row> = fc
+  .tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 2 ** 19 - 1 }), fc.uniqueArray(fc.nat(50), { maxLength: 6 }))
+  .chain(([flags, organization, workspaces]) =>
+    fc.array(fc.integer({ min: 0, max: 2 ** 19 - 1 }), { minLength: workspaces.length, maxLength: workspaces.length }).map((masks) => [
+      flags,
+      organization,
+      workspaces.length,
+      ...workspaces.flatMap((w, i) => [w, masks[i]!]),
+    ]),
+  );
+
+/** One update: which earlier version it starts from, and the members it sets (a row) or removes (null). */
+const step = fc.record({
+  parent: fc.nat(),
+  changes: fc.array(fc.tuple(fc.nat(ID_SPACE - 1), fc.option(row, { freq: 4 })), { maxLength: 300, size: 'max' }),
+});
+
+function rowAt(table: MemberTable, memberId: string): Row | undefined {
+  const at = table.offsetOf(memberId);
+  if (at === undefined) return undefined;
+  return Array.from(table.rows.subarray(at, at + 3 + 2 * table.rows[at + 2]!));
+}
+
+describe('MemberTable: every version answers like a Map of its own history', () => {
+  it('after random updates from random earlier versions (appended in place, branched, moved to a fresh buffer)', () => {
+    const paths = { inPlace: 0, newBuffer: 0 };
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(ID_SPACE - 1), row), { maxLength: 400 }), fc.array(step, { minLength: 1, maxLength: 25 }), (initial, steps) => {
+        const first = new Map(initial.map(([n, r]) => [id(n), r] as const));
+        const versions: { table: MemberTable; model: Map<string, Row> }[] = [{ table: MemberTable.of(first), model: first }];
+        for (const { parent, changes } of steps) {
+          const from = versions[parent % versions.length]!;
+          const model = new Map(from.model);
+          const delta = new Map<string, Row | undefined>();
+          for (const [n, r] of changes) {
+            delta.set(id(n), r ?? undefined);
+            if (r === null) model.delete(id(n));
+            else model.set(id(n), r);
+          }
+          const table = from.table.with(delta);
+          if (table.rows === from.table.rows) paths.inPlace++;
+          else paths.newBuffer++;
+          versions.push({ table, model });
+        }
+        for (const { table, model } of versions) {
+          for (let n = 0; n < ID_SPACE; n++) expect(rowAt(table, id(n))).toEqual(model.get(id(n)));
+          expect(new Map([...table.entries()].map(([key]) => [key, rowAt(table, key)]))).toEqual(model);
+          for (const [memberId, r] of model) {
+            const at = table.offsetOf(memberId)!;
+            const workspaces = rowWorkspaces(table.rows, at);
+            expect(workspaces).toEqual(r.filter((_, i) => i >= 3 && i % 2 === 1));
+            workspaces.forEach((w, i) => expect(workspaceMask(table.rows, at, w)).toBe(r[4 + 2 * i]));
+            expect(workspaceMask(table.rows, at, 51)).toBe(-1);
+          }
+        }
+        expect(versions[0]!.table.offsetOf('toString')).toBeUndefined();
+      }),
+      { numRuns: 60 },
+    );
+    // Both ways of writing an update must have been taken, or this test says little about one of them.
+    expect(paths.inPlace).toBeGreaterThan(0);
+    expect(paths.newBuffer).toBeGreaterThan(0);
+  });
+});
+
+describe('LayeredMap: every version answers like a Map of its own history', () => {
+  it('after random changes from random earlier versions, across folds of the layer into the base', () => {
+    let folds = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat(ID_SPACE - 1), { maxLength: 200 }),
+        fc.array(fc.record({ parent: fc.nat(), changes: fc.array(fc.tuple(fc.nat(ID_SPACE - 1), fc.option(fc.integer(), { freq: 4 })), { maxLength: 600, size: 'max' }) }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        (initial, steps) => {
+          const first = new Map(initial.map((n) => [id(n), n] as const));
+          const versions: { map: LayeredMap<string, number>; model: Map<string, number> }[] = [{ map: LayeredMap.of(first), model: first }];
+          for (const { parent, changes } of steps) {
+            const from = versions[parent % versions.length]!;
+            const model = new Map(from.model);
+            const delta = new Map<string, number | undefined>();
+            for (const [n, value] of changes) {
+              delta.set(id(n), value ?? undefined);
+              if (value === null) model.delete(id(n));
+              else model.set(id(n), value);
+            }
+            const map = from.map.with(delta);
+            if ((map as unknown as { layer: unknown }).layer === null && delta.size > 0) folds++;
+            versions.push({ map, model });
+          }
+          for (const { map, model } of versions) {
+            for (let n = 0; n < ID_SPACE; n++) expect(map.get(id(n))).toBe(model.get(id(n)));
+            expect(new Map(map.entries())).toEqual(model);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+    // The fold path must have been taken, or this test says nothing about it.
+    expect(folds).toBeGreaterThan(0);
+  });
+});
