@@ -1,8 +1,8 @@
 import type { Action, RoleName, Scope } from '../roles/index.js';
-import { DEFAULT_WORKSPACE_ROLE, actionScope, isAction, roleByName } from '../roles/index.js';
+import { DEFAULT_WORKSPACE_ROLE, actionScope, isAction } from '../roles/index.js';
 import type { KeyEntry, PolicyIndex } from './compile.js';
 import { ACTIVE, ADMIN_ANYWHERE, ORGANIZATION_ADMIN, rowWorkspaces, workspaceMask } from './table.js';
-import { ACTION_BITS, ADMIN_ACCESS, D1_ACTIONS, ORGANIZATION_ONLY, STUDIO_USE } from './actions.js';
+import { ACTION_BITS, ADMIN_ACCESS, D1_ACTIONS, ORGANIZATION_ONLY, ROLE_MASKS, STUDIO_USE } from './actions.js';
 import { isMalformedOptions, readNow } from './options.js';
 
 /** Why a decision was denied: the first rule of SPEC §7.15 that applies. */
@@ -115,7 +115,7 @@ function explainMember(index: PolicyIndex, memberId: string, at: number, action:
   if (workspace === undefined || workspace === null) return deny('workspace_required');
   if (!isWorkspace(index, workspace)) return deny('unknown_workspace');
   const grants = [...workspaceGrants(index, memberId, workspace, action)];
-  if (ACTION_BITS.get(action)! & D1_ACTIONS) grants.push(...organizationGrants(index, memberId, 'organization_admin'));
+  if (ACTION_BITS.get(action)! & D1_ACTIONS && rows[at]! & ORGANIZATION_ADMIN) grants.push(...organizationGrants(index, memberId, 'organization_admin'));
   if (grants.length === 0) return deny(workspaceMask(rows, at, index.workspaceNumbers.get(workspace)!) >= 0 ? 'no_grant' : 'not_a_member');
   if (action === 'code.use' && !index.organization.members.get(memberId)!.seats.includes('mistral_code')) return deny('seat_required');
   return allow(grants);
@@ -158,7 +158,7 @@ function workspaceGrants(index: PolicyIndex, memberId: string, workspaceId: stri
 }
 
 function grantsAction(role: RoleName, action: Action): boolean {
-  return (roleByName(role)?.actions as readonly string[] | undefined)?.includes(action) ?? false;
+  return ((ROLE_MASKS.get(role) ?? 0) & ACTION_BITS.get(action)!) !== 0;
 }
 
 function isWorkspace(index: PolicyIndex, workspace: unknown): workspace is string {
