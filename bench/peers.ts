@@ -26,7 +26,7 @@ interface Effective {
 }
 
 /** Roles per member and workspace, read from the snapshot: the input both peers are fed. */
-function effectiveRoles(org: Json): Map<string, Effective> {
+export function effectiveRoles(org: Json): Map<string, Effective> {
   const out = new Map<string, Effective>();
   for (const m of org.members) {
     out.set(m.id, { active: m.status === 'active', seat: m.seats.includes('mistral_code'), orgRoles: new Set(m.orgRoles), workspaceRoles: new Map() });

@@ -9,9 +9,10 @@ import { enableMapSet, enablePatches, produceWithPatches, type Patch } from 'imm
 import { createPolicy, parseOrganization, type Organization, type Policy } from 'org-policy';
 import { adoptOrganization } from '../src/model/parse.js';
 import { referenceCan, referenceToolsAvailable } from '../test/reference.js';
-import { canStream, generateOrganization, toolsStream, type CanQuery, type Scale } from './generate.js';
+import { canStream, generateOrganization, toolsStream, type CanQuery, type Scale, type ToolsQuery } from './generate.js';
 import { cedarPeer } from './cedar.js';
 import { casbinPeer, caslPeer, type Peer } from './peers.js';
+import { casbinToolsPeer, caslToolsPeer, type ToolsPeer } from './peers-tools.js';
 
 enablePatches();
 enableMapSet();
@@ -96,7 +97,8 @@ const toolsMs = medianMs(() => {
   for (const q of toolsQueries) n += toolsAvailable(q.principal, q.connector, q.workspace, q.options).length;
   sink += n;
 });
-report('toolsAvailable/s', fmt(TOOLS_COUNT / (toolsMs / 1000)));
+const toolsRate = TOOLS_COUNT / (toolsMs / 1000);
+report('toolsAvailable/s', fmt(toolsRate));
 const EXPLAIN_COUNT = 200_000;
 const explain = policy.explain as (a: unknown, b: unknown, c: unknown, d: unknown) => { allowed: boolean };
 const explainMs = medianMs(() => {
@@ -151,17 +153,18 @@ function agreement(p: { can: Policy['can'] } | Peer, count: number): string {
   return `${((100 * same) / count).toFixed(2)} % of ${fmt(count)}`;
 }
 report('org-policy agrees with the reference', agreement(policy, REFERENCE_COUNT));
-let toolsSame = 0;
-for (let i = 0; i < REFERENCE_COUNT; i++) {
-  const q = toolsQueries[i]!;
-  const expected = referenceToolsAvailable(organization, q.principal, q.connector, q.workspace, q.options);
-  const actual = toolsAvailable(q.principal, q.connector, q.workspace, q.options);
-  if (actual.length === expected.length && actual.every((name, j) => name === expected[j])) toolsSame++;
+const referenceTools = toolsQueries.slice(0, REFERENCE_COUNT).map((q) => referenceToolsAvailable(organization, q.principal, q.connector, q.workspace, q.options));
+const sameTools = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((name, j) => name === b[j]);
+/** How often `answer(i)` equals `expected(i)` (same tools, same order) on the first `count` tools queries. */
+function toolsAgreement(answer: (q: ToolsQuery) => readonly string[], expected: (i: number) => readonly string[], count: number): string {
+  let same = 0;
+  for (let i = 0; i < count; i++) if (sameTools(answer(toolsQueries[i]!), expected(i))) same++;
+  return `${((100 * same) / count).toFixed(2)} % of ${fmt(count)}`;
 }
-report('org-policy toolsAvailable agrees with the reference', `${((100 * toolsSame) / REFERENCE_COUNT).toFixed(2)} % of ${fmt(REFERENCE_COUNT)}`);
+const policyTools = (q: ToolsQuery) => toolsAvailable(q.principal, q.connector, q.workspace, q.options);
+report('org-policy toolsAvailable agrees with the reference', toolsAgreement(policyTools, (i) => referenceTools[i]!, REFERENCE_COUNT));
 
 // Peers.
-const PEER_PREFIX = { S: 1_000_000, M: 200_000, L: 100_000 }[scale];
 const CASBIN_PREFIX = { S: 100_000, M: 30_000, L: 20_000 }[scale];
 // Cedar takes the principal's entities with every request (bench/cedar.ts): a few thousand decisions a second.
 const CEDAR_PREFIX = { S: 20_000, M: 10_000, L: 5_000 }[scale];
@@ -187,9 +190,40 @@ async function measurePeer(make: () => Peer | Promise<Peer>, prefix: number) {
   report(`${peer.name}: agrees with the reference`, agreement(peer, REFERENCE_COUNT));
   report(`${peer.name}: agrees with org-policy`, agreeWithPolicy(peer, prefix));
 }
-await measurePeer(() => caslPeer(json), PEER_PREFIX);
+await measurePeer(() => caslPeer(json), CAN_COUNT); // the whole stream, as org-policy
 await measurePeer(() => casbinPeer(json), CASBIN_PREFIX);
 await measurePeer(() => cedarPeer(json), CEDAR_PREFIX);
+
+// toolsAvailable peers (SPEC §4) on the same toolsStream, against org-policy's toolsAvailable/s above.
+// Both ask their library once per tool of the connector (~20 a query): CASL ~22 k/s at S, ~15 k/s at M; casbin
+// ~4–5 k/s. Prefixes keep one pass under ~10 s (CASL) and ~20 s (casbin).
+const CASL_TOOLS_PREFIX = { S: TOOLS_COUNT, M: 100_000, L: 100_000 }[scale];
+const CASBIN_TOOLS_PREFIX = { S: 40_000, M: 30_000, L: 30_000 }[scale];
+async function measureToolsPeer(make: () => ToolsPeer | Promise<ToolsPeer>, prefix: number) {
+  gc!();
+  const heap0 = process.memoryUsage().heapUsed;
+  const start = performance.now();
+  const peer = await make();
+  const build = performance.now() - start;
+  const heap = (heapAfterGc() - heap0) / 2 ** 20;
+  const ms = medianMs(() => {
+    let n = 0;
+    for (let i = 0; i < prefix; i++) {
+      const q = toolsQueries[i]!;
+      n += peer.toolsAvailable(q.principal, q.connector, q.workspace, q.options).length;
+    }
+    sink += n;
+  });
+  const rate = prefix / (ms / 1000);
+  const answer = (q: ToolsQuery) => peer.toolsAvailable(q.principal, q.connector, q.workspace, q.options);
+  report(`${peer.name}: build (ms) / heap (MB)`, `${build.toFixed(0)} / ${heap.toFixed(0)}`);
+  if (peer.size) report(`${peer.name}: encoding`, peer.size);
+  report(`${peer.name}: toolsAvailable/s (first ${fmt(prefix)} queries)`, `${fmt(rate)} — org-policy is ${(toolsRate / rate).toFixed(1)}×`);
+  report(`${peer.name}: agrees with the reference`, toolsAgreement(answer, (i) => referenceTools[i]!, REFERENCE_COUNT));
+  report(`${peer.name}: agrees with org-policy`, toolsAgreement(answer, (i) => policyTools(toolsQueries[i]!), prefix));
+}
+await measureToolsPeer(() => caslToolsPeer(json), CASL_TOOLS_PREFIX);
+await measureToolsPeer(() => casbinToolsPeer(json), CASBIN_TOOLS_PREFIX);
 
 if (sink === -1) console.log(sink);
 console.log('\n| measure | value |\n|---|---|');
