@@ -202,9 +202,12 @@ const adminCommand: fc.Arbitrary<Command> = fc.oneof(
     .record({ type: fc.constant('addWorkspaceMembers'), workspaceId: pickOne(WORKSPACES), member: pickOne(MEMBERS), roles: workspaceRoles })
     .map(({ type, workspaceId, member, roles }) => ({ type, workspaceId, members: [{ user_uuid: member, ...roles }] })),
   fc.record({ type: fc.constant('removeWorkspaceMember'), workspaceId: pickOne(WORKSPACES), memberId: pickOne(MEMBERS) }),
-  fc.record({ type: fc.constant('setGroupMembers'), groupId: fc.constant('g0'), memberIds: fc.subarray(MEMBERS) }),
-  fc.record({ type: fc.constant('grantGroupWorkspaceRoles'), workspaceId: pickOne(WORKSPACES), groupId: fc.constant('g0'), roles: workspaceRoles }).map(({ roles, ...c }) => ({ ...c, ...roles })),
-  fc.record({ type: fc.constant('removeGroupGrant'), workspaceId: pickOne(WORKSPACES), groupId: fc.constant('g0') }),
+  fc.record({ type: fc.constant('setGroupMembers'), groupId: pickOne(['g0', 'g1']), memberIds: fc.subarray(MEMBERS) }),
+  fc.record({ type: fc.constant('createGroup'), id: pickOne(['g1', 'g0']), name: fc.constant('G'), memberIds: fc.subarray(MEMBERS), role_names: fc.subarray(['member', 'billing_manager', 'organization_admin']) }),
+  fc.record({ type: fc.constant('deleteGroup'), groupId: pickOne(['g0', 'g1']) }),
+  fc.record({ type: fc.constant('setGroupRoles'), groupId: pickOne(['g0', 'g1']), role_names: fc.subarray(['member', 'billing_manager', 'organization_admin'], { minLength: 1 }) }),
+  fc.record({ type: fc.constant('grantGroupWorkspaceRoles'), workspaceId: pickOne(WORKSPACES), groupId: pickOne(['g0', 'g1']), roles: workspaceRoles }).map(({ roles, ...c }) => ({ ...c, ...roles })),
+  fc.record({ type: fc.constant('removeGroupGrant'), workspaceId: pickOne(WORKSPACES), groupId: pickOne(['g0', 'g1']) }),
   fc.record({ type: fc.constant('setConnectorPermission'), connectorId: pickOne(['c0', 'c1']), mode: pickOne(['allowed', 'blocked'] as const) }),
   fc.record({ type: fc.constant('setWorkspaceConnectorPermission'), workspaceId: pickOne(WORKSPACES), connectorId: pickOne(CONNECTORS), mode: pickOne(['allowed', 'blocked'] as const) }),
   fc.record({ type: fc.constant('updateConnector'), connectorId: pickOne(['c0', 'c1']), tools: fc.subarray(['search', 'list', 'read']).map((names) => names.map((name) => ({ name, access: 'read' as const }))) }),
@@ -238,5 +241,28 @@ describe('policy.update driven by applyCommand (issue 5: after random admin comm
     );
     // The generator must mostly produce commands that apply, or the property says little.
     expect(applied).toBeGreaterThan(300);
+  });
+});
+
+describe('policy.update of groups (issue 5: one group recompiles its members only)', () => {
+  it("keeps a member's groups in snapshot order, so explain lists group grants as a full build does", () => {
+    let organization = baseOrganization();
+    let policy = createPolicy(organization);
+    const commands: Command[] = [
+      { type: 'createGroup', id: 'g1', name: 'G1', memberIds: ['m1'], role_names: ['member'] },
+      { type: 'setGroupRoles', groupId: 'g0', role_names: ['member'] },
+      // Touches g0 again: m1's groups must stay [g0, g1], not become [g1, g0].
+      { type: 'setGroupMembers', groupId: 'g0', memberIds: ['m1', 'm3'] },
+    ] as Command[];
+    for (const command of commands) {
+      const result = applyCommand(organization, 'm0', command, { now: 0 });
+      expect(result.ok, JSON.stringify(command)).toBe(true);
+      if (!result.ok) return;
+      policy = policy.update(result.snapshot, result.patches);
+      organization = result.snapshot;
+    }
+    const explained = policy.explain('m1', 'org.profile.manage_own');
+    expect(explained.allowed && explained.grants.filter((g) => g.via === 'group').map((g) => g.group)).toEqual(['g0', 'g1']);
+    expectSameAnswers(policy, createPolicy(organization));
   });
 });

@@ -26,9 +26,9 @@ export interface Memberships {
   /** Member → workspaces it was added to directly. */
   readonly directWorkspaces: LayeredMap<string, readonly string[]>;
   /** Member → groups it belongs to, in snapshot order. */
-  readonly groupsOfMember: ReadonlyMap<string, readonly string[]>;
+  readonly groupsOfMember: LayeredMap<string, readonly string[]>;
   /** Group → workspaces that grant it roles. */
-  readonly workspacesOfGroup: ReadonlyMap<string, readonly string[]>;
+  readonly workspacesOfGroup: LayeredMap<string, readonly string[]>;
 }
 
 export interface PolicyIndex {
@@ -103,7 +103,7 @@ export function compileMemberships(organization: Organization): Memberships {
     for (const memberId of workspace.members.keys()) push(directWorkspaces, memberId, workspace.id);
     for (const groupId of workspace.groupGrants.keys()) push(workspacesOfGroup, groupId, workspace.id);
   }
-  return { directWorkspaces: LayeredMap.of(directWorkspaces), groupsOfMember, workspacesOfGroup };
+  return { directWorkspaces: LayeredMap.of(directWorkspaces), groupsOfMember: LayeredMap.of(groupsOfMember), workspacesOfGroup: LayeredMap.of(workspacesOfGroup) };
 }
 
 const ORGANIZATION_ADMIN_ROLE = 'organization_admin';

@@ -31,6 +31,10 @@ interface Touched {
   readonly directMembership: Map<string, Set<string>>;
   /** Members added or removed: their direct workspaces are found by a scan of every workspace. */
   readonly rescan: Set<string>;
+  /** Groups created, deleted, or whose members or organization roles changed. */
+  readonly groups: Set<string>;
+  /** Group → workspaces where its grant may have changed. */
+  readonly groupGrants: Map<string, Set<string>>;
 }
 
 /** Beyond this many touched principals a full build is as cheap and simpler. */
@@ -38,26 +42,17 @@ const MAX_TOUCHED_PRINCIPALS = 2_000;
 
 export function updateCompiled(previous: Compiled, next: Organization, patches: readonly Patch[]): Compiled {
   const touched = classify(previous.index.organization, next, patches);
-  if (touched === null || touched.members.size + touched.keys.size > MAX_TOUCHED_PRINCIPALS) return fullBuild(next);
+  if (touched === null) return fullBuild(next);
 
   const old = previous.index;
-  let memberships: Memberships = old.memberships;
-  if (touched.directMembership.size + touched.rescan.size > 0) {
-    const changes = new Map<string, readonly string[] | undefined>();
-    // Only the workspaces the patches name are looked at: scanning 2,000 workspaces' member maps
-    // would cost more than the rest of the update. The order of the list does not matter (masks are ORed).
-    for (const [memberId, workspaceIds] of touched.directMembership) {
-      const list = (old.memberships.directWorkspaces.get(memberId) ?? []).filter((id) => !workspaceIds.has(id));
-      for (const workspaceId of workspaceIds) if (next.workspaces.get(workspaceId)?.members.has(memberId)) list.push(workspaceId);
-      changes.set(memberId, list.length > 0 ? list : undefined);
-    }
-    for (const memberId of touched.rescan) {
-      const list: string[] = [];
-      for (const workspace of next.workspaces.values()) if (workspace.members.has(memberId)) list.push(workspace.id);
-      changes.set(memberId, list.length > 0 ? list : undefined);
-    }
-    memberships = { ...old.memberships, directWorkspaces: old.memberships.directWorkspaces.with(changes) };
+  const before = old.organization;
+  // Everyone in a touched group, before or after, may hold other roles now.
+  for (const groupId of new Set([...touched.groups, ...touched.groupGrants.keys()])) {
+    for (const memberId of before.groups.get(groupId)?.memberIds ?? []) touched.members.add(memberId);
+    for (const memberId of next.groups.get(groupId)?.memberIds ?? []) touched.members.add(memberId);
   }
+  if (touched.members.size + touched.keys.size > MAX_TOUCHED_PRINCIPALS) return fullBuild(next);
+  const memberships = updateMemberships(old.memberships, before, next, touched);
 
   let { members, keys } = old;
   if (touched.members.size > 0) {
@@ -78,6 +73,56 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
     index: { ...old, organization: next, members, keys, memberships },
     connectors: updateConnectors(previous.connectors, next, touched),
   };
+}
+
+/** The membership relations of the members and groups the patches touch; the rest is shared. */
+function updateMemberships(old: Memberships, before: Organization, next: Organization, touched: Touched): Memberships {
+  let { directWorkspaces, groupsOfMember, workspacesOfGroup } = old;
+  if (touched.directMembership.size + touched.rescan.size > 0) {
+    const changes = new Map<string, readonly string[] | undefined>();
+    // Only the workspaces the patches name are looked at: scanning 2,000 workspaces' member maps
+    // would cost more than the rest of the update. The order of the list does not matter (masks are ORed).
+    for (const [memberId, workspaceIds] of touched.directMembership) {
+      const list = (directWorkspaces.get(memberId) ?? []).filter((id) => !workspaceIds.has(id));
+      for (const workspaceId of workspaceIds) if (next.workspaces.get(workspaceId)?.members.has(memberId)) list.push(workspaceId);
+      changes.set(memberId, list.length > 0 ? list : undefined);
+    }
+    for (const memberId of touched.rescan) {
+      const list: string[] = [];
+      for (const workspace of next.workspaces.values()) if (workspace.members.has(memberId)) list.push(workspace.id);
+      changes.set(memberId, list.length > 0 ? list : undefined);
+    }
+    directWorkspaces = directWorkspaces.with(changes);
+  }
+  if (touched.groups.size > 0) {
+    // A member's groups stay in snapshot order: `explain` lists group grants in that order.
+    const position = new Map<string, number>();
+    for (const groupId of next.groups.keys()) position.set(groupId, position.size);
+    const holders = new Map<string, ReadonlySet<string>>();
+    for (const groupId of touched.groups) holders.set(groupId, new Set(next.groups.get(groupId)?.memberIds ?? []));
+    const changes = new Map<string, readonly string[] | undefined>();
+    for (const groupId of touched.groups) {
+      for (const memberId of [...(before.groups.get(groupId)?.memberIds ?? []), ...holders.get(groupId)!]) {
+        if (changes.has(memberId)) continue;
+        const list = (groupsOfMember.get(memberId) ?? []).filter((id) => !touched.groups.has(id));
+        for (const [id, members] of holders) if (members.has(memberId)) list.push(id);
+        list.sort((a, b) => position.get(a)! - position.get(b)!);
+        changes.set(memberId, list.length > 0 ? list : undefined);
+      }
+    }
+    groupsOfMember = groupsOfMember.with(changes);
+  }
+  if (touched.groupGrants.size + touched.groups.size > 0) {
+    const changes = new Map<string, readonly string[] | undefined>();
+    for (const groupId of new Set([...touched.groupGrants.keys(), ...touched.groups])) {
+      const workspaceIds = touched.groupGrants.get(groupId) ?? new Set<string>();
+      const list = next.groups.has(groupId) ? (workspacesOfGroup.get(groupId) ?? []).filter((id) => !workspaceIds.has(id)) : [];
+      if (next.groups.has(groupId)) for (const workspaceId of workspaceIds) if (next.workspaces.get(workspaceId)?.groupGrants.has(groupId)) list.push(workspaceId);
+      changes.set(groupId, list.length > 0 ? list : undefined);
+    }
+    workspacesOfGroup = workspacesOfGroup.with(changes);
+  }
+  return { directWorkspaces, groupsOfMember, workspacesOfGroup };
 }
 
 function fullBuild(organization: Organization): Compiled {
@@ -124,6 +169,8 @@ function classify(previous: Organization, next: Organization, patches: readonly 
     credentialConnectors: new Set(),
     directMembership: new Map(),
     rescan: new Set(),
+    groups: new Set(),
+    groupGrants: new Map(),
   };
   for (const { path } of patches) {
     const [collection, id, field, subId] = path as readonly unknown[];
@@ -145,9 +192,13 @@ function classify(previous: Organization, next: Organization, patches: readonly 
           const workspaces = touched.directMembership.get(subId);
           if (workspaces) workspaces.add(id);
           else touched.directMembership.set(subId, new Set([id]));
+        } else if (field === 'groupGrants' && typeof subId === 'string') {
+          const workspaces = touched.groupGrants.get(subId);
+          if (workspaces) workspaces.add(id);
+          else touched.groupGrants.set(subId, new Set([id]));
         } else if (field === 'connectorPermissions') touched.workspaceViews.add(id);
         else if (field === 'name') break;
-        else return null; // a workspace created or deleted, or a group grant: every holder changes
+        else return null; // a workspace created or deleted: every number after it changes
         break;
       case 'connectors':
       case 'connectorPermissions':
@@ -161,8 +212,11 @@ function classify(previous: Organization, next: Organization, patches: readonly 
         if (after) touched.credentialConnectors.add(after.connectorId);
         break;
       }
+      case 'groups':
+        if (field !== 'name') touched.groups.add(id);
+        break;
       default:
-        return null; // groups and anything unknown: a full build
+        return null; // anything unknown: a full build
     }
   }
   return touched;
