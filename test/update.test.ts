@@ -8,6 +8,7 @@ import { enableMapSet, enablePatches, produceWithPatches, type Draft, type Patch
 import { describe, expect, it } from 'vitest';
 import { ACTIONS, applyCommand, createPolicy, organizationBuilder, type Command, type Organization, type Policy } from 'org-policy';
 import { adoptOrganization } from '../src/model/parse.js';
+import { policyInternals } from '../src/policy/index.js';
 
 enablePatches();
 enableMapSet();
@@ -123,7 +124,7 @@ function apply(organization: Organization, step: Change): { next: Organization; 
 }
 
 const PRINCIPALS = [...MEMBERS, ...KEYS, 'nobody'];
-const ASKED_WORKSPACES = [...WORKSPACES, undefined, 'w-unknown'];
+const ASKED_WORKSPACES = [...WORKSPACES, 'w3', undefined, 'w-unknown'];
 const OPTIONS = [{ now: NOW }, undefined];
 
 function expectSameAnswers(updated: Policy, rebuilt: Policy) {
@@ -137,7 +138,7 @@ function expectSameAnswers(updated: Policy, rebuilt: Policy) {
         }
         if (workspace === undefined) continue;
         expect(updated.toolsByConnector(principal, workspace, options)).toEqual(rebuilt.toolsByConnector(principal, workspace, options));
-        for (const connector of [...CONNECTORS, 'renamed-c0', 'other-c1']) {
+        for (const connector of [...CONNECTORS, 'c3', 'c3-name', 'renamed-c0', 'other-c1']) {
           expect(updated.explainTools(principal, connector, workspace, options)).toEqual(rebuilt.explainTools(principal, connector, workspace, options));
         }
       }
@@ -211,7 +212,18 @@ const adminCommand: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ type: fc.constant('setConnectorPermission'), connectorId: pickOne(['c0', 'c1']), mode: pickOne(['allowed', 'blocked'] as const) }),
   fc.record({ type: fc.constant('setWorkspaceConnectorPermission'), workspaceId: pickOne(WORKSPACES), connectorId: pickOne(CONNECTORS), mode: pickOne(['allowed', 'blocked'] as const) }),
   fc.record({ type: fc.constant('updateConnector'), connectorId: pickOne(['c0', 'c1']), tools: fc.subarray(['search', 'list', 'read']).map((names) => names.map((name) => ({ name, access: 'read' as const }))) }),
-  fc.record({ type: fc.constant('removeConnector'), connectorId: pickOne(CONNECTORS) }),
+  fc.record({ type: fc.constant('removeConnector'), connectorId: pickOne([...CONNECTORS, 'c3']) }),
+  fc.record({
+    type: fc.constant('registerConnector'),
+    id: pickOne(['c3', 'c0']),
+    name: pickOne(['c3-name', 'c1']),
+    visibility: pickOne(['organization', 'workspace'] as const),
+    workspaceIds: fc.subarray(WORKSPACES),
+    authentication: pickOne(['none', 'oauth2'] as const),
+    origin: fc.constant('custom' as const),
+    capabilities: fc.constant('read_write' as const),
+    tools: fc.constant([{ name: 'x', access: 'read' as const }, { name: 'y', access: 'write' as const }]),
+  }).map(({ visibility, workspaceIds, ...c }) => ({ ...c, visibility, ...(visibility === 'workspace' ? { workspaceIds } : {}) })),
   fc.record({ type: fc.constant('addCredential'), id: pickOne(['cr1', 'cr2']), connectorId: pickOne(['c1', 'c2']), holder: fc.constant('workspace' as const), workspaceId: pickOne(WORKSPACES) }),
   fc.record({ type: fc.constant('addCredential'), id: pickOne(['cr1', 'cr2']), connectorId: pickOne(['c1', 'c2']), holder: fc.constant('organization' as const) }),
   fc.record({ type: fc.constant('removeCredential'), credentialId: pickOne(['cr0', 'cr1', 'cr2']) }),
@@ -262,7 +274,40 @@ describe('policy.update of groups (issue 5: one group recompiles its members onl
       organization = result.snapshot;
     }
     const explained = policy.explain('m1', 'org.profile.manage_own');
-    expect(explained.allowed && explained.grants.filter((g) => g.via === 'group').map((g) => g.group)).toEqual(['g0', 'g1']);
+    expect(explained.allowed && explained.grants.flatMap((g) => (g.via === 'group' ? [g.group] : []))).toEqual(['g0', 'g1']);
+    expectSameAnswers(policy, createPolicy(organization));
+  });
+});
+
+describe('policy.update is incremental for one member, workspace, group or connector (issue 5)', () => {
+  const connector = { name: 'c3-name', visibility: 'organization', authentication: 'none', origin: 'custom', capabilities: 'read_write', tools: [{ name: 'x', access: 'read' }] };
+  const sequences: Command[][] = [
+    [{ type: 'setGroupMembers', groupId: 'g0', memberIds: ['m3', '__proto__'] }],
+    [{ type: 'createGroup', id: 'g1', name: 'G1', memberIds: ['m1', 'm3'], role_names: ['billing_manager'] }],
+    [{ type: 'deleteGroup', groupId: 'g0' }],
+    [{ type: 'setGroupRoles', groupId: 'g0', role_names: ['organization_admin'] }],
+    [{ type: 'grantGroupWorkspaceRoles', workspaceId: 'w2', groupId: 'g0', role_names: ['workspace_admin'] }],
+    [{ type: 'removeGroupGrant', workspaceId: 'w0', groupId: 'g0' }],
+    [{ type: 'createWorkspace', id: 'w3', name: 'W3' }, { type: 'addWorkspaceMembers', workspaceId: 'w3', members: [{ user_uuid: 'm3' }] }],
+    [{ type: 'deleteWorkspace', workspaceId: 'w0' }],
+    [{ type: 'deleteWorkspace', workspaceId: 'w1' }, { type: 'createWorkspace', id: 'w1', name: 'Again' }, { type: 'addWorkspaceMembers', workspaceId: 'w1', members: [{ user_uuid: 'm1', role_names: ['dev'] }] }],
+    [{ type: 'registerConnector', id: 'c3', ...connector }],
+    [{ type: 'removeConnector', connectorId: 'c1' }],
+  ] as Command[][];
+
+  it.each(sequences.map((commands) => [commands.map((c) => c.type).join(', '), commands] as const))('%s: the member rows are appended, not rebuilt, and answers equal a full build', (_, commands) => {
+    let organization = baseOrganization();
+    let policy = createPolicy(organization);
+    const rows = policyInternals(policy)!.index.members.rows;
+    for (const command of commands) {
+      const result = applyCommand(organization, 'm0', command, { now: 0 });
+      expect(result.ok, JSON.stringify(result.ok ? command : result.error)).toBe(true);
+      if (!result.ok) return;
+      policy = policy.update(result.snapshot, result.patches);
+      organization = result.snapshot;
+    }
+    // A full build would have allocated a fresh buffer of rows.
+    expect(policyInternals(policy)!.index.members.rows).toBe(rows);
     expectSameAnswers(policy, createPolicy(organization));
   });
 });

@@ -42,12 +42,17 @@ export interface ConnectorIndex {
   readonly credentials: readonly CredentialHolders[];
 }
 
-export function compileConnectors(organization: Organization): ConnectorIndex {
+/**
+ * Views for every workspace × connector. `workspaceNumbers` is the policy's numbering of the workspaces
+ * (their positions after a full build; after incremental updates the numbers of deleted workspaces stay
+ * unused), and `slots` one more than the highest number.
+ */
+export function compileConnectors(organization: Organization, workspaceNumbers: ReadonlyMap<string, number>, slots: number): ConnectorIndex {
   const connectors = [...organization.connectors.values()];
   const holders = compileCredentials(organization);
   const credentials = connectors.map((c) => holders.get(c.id)!);
-  const views: ConnectorView[] = new Array(organization.workspaces.size * connectors.length);
-  connectors.forEach((connector, c) => fillColumn(organization, connectors.length, views, c, connector, credentials[c]!));
+  const views: ConnectorView[] = new Array(slots * connectors.length);
+  connectors.forEach((connector, c) => fillColumn(organization, workspaceNumbers, connectors.length, views, c, connector, credentials[c]!));
   return { numbers: connectorNumbers(organization), ids: connectors.map((c) => c.id), count: connectors.length, views, credentials };
 }
 
@@ -66,19 +71,31 @@ export function connectorNumbers(organization: Organization): Map<string, number
  * set no permission of their own; they share one frozen view per connectedness, so that 2,000
  * workspaces × 30 connectors hold a few dozen distinct views.
  */
-export function fillColumn(organization: Organization, count: number, views: ConnectorView[], c: number, connector: Connector, holders: CredentialHolders) {
+export function fillColumn(
+  organization: Organization,
+  workspaceNumbers: ReadonlyMap<string, number>,
+  count: number,
+  views: ConnectorView[],
+  c: number,
+  connector: Connector,
+  holders: CredentialHolders,
+) {
   const plain: (ConnectorView | undefined)[] = [undefined, undefined];
-  let w = 0;
   for (const workspace of organization.workspaces.values()) {
-    const connected = connector.authentication === 'none' || holders.organization || holders.workspaces.has(workspace.id);
+    const connected = isConnected(connector, holders, workspace.id);
     const shared = isVisible(connector, workspace.id) && !workspace.connectorPermissions.has(connector.id);
     let view = shared ? plain[+connected] : undefined;
     if (view === undefined) {
       view = compileView(organization, workspace.id, connector, connected);
       if (shared) plain[+connected] = view;
     }
-    views[w++ * count + c] = view;
+    views[workspaceNumbers.get(workspace.id)! * count + c] = view;
   }
+}
+
+/** SPEC §4.4 for everyone in a workspace: no credential needed, or the workspace's or the organization's connection. */
+export function isConnected(connector: Connector, holders: CredentialHolders, workspaceId: string): boolean {
+  return connector.authentication === 'none' || holders.organization || holders.workspaces.has(workspaceId);
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);

@@ -64,7 +64,8 @@ const internals = new WeakMap<Policy, PolicyInternals>();
  */
 export function createPolicy(input: Organization | OrganizationJson | unknown): Policy {
   const organization = loadOrganization(input);
-  return policyFrom({ index: compileIndex(organization), connectors: compileConnectors(organization) });
+  const index = compileIndex(organization);
+  return policyFrom({ index, connectors: compileConnectors(organization, index.workspaceNumbers, index.workspaceIds.length) });
 }
 
 /** Internal: a policy over indexes already compiled (a full build, or an incremental update). */

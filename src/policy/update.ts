@@ -1,6 +1,6 @@
 import type { Patch } from 'immer';
 import type { ConnectorIndex } from '../connectors/compile.js';
-import { compileConnectors, compileCredentials, compileView, connectorNumbers, fillColumn } from '../connectors/compile.js';
+import { compileConnectors, compileCredentials, compileView, connectorNumbers, fillColumn, isConnected } from '../connectors/compile.js';
 import type { Organization } from '../model/index.js';
 import type { KeyEntry, Memberships, PolicyIndex } from './compile.js';
 import { compileIndex, compileKey, compileMember } from './compile.js';
@@ -35,6 +35,10 @@ interface Touched {
   readonly groups: Set<string>;
   /** Group → workspaces where its grant may have changed. */
   readonly groupGrants: Map<string, Set<string>>;
+  /** A workspace was created or deleted: the workspaces are renumbered (deleted numbers stay unused). */
+  workspacesChanged: boolean;
+  /** A connector was registered or removed: the connector index is rebuilt (member rows do not name connectors). */
+  connectorsChanged: boolean;
 }
 
 /** Beyond this many touched principals a full build is as cheap and simpler. */
@@ -54,10 +58,20 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
   if (touched.members.size + touched.keys.size > MAX_TOUCHED_PRINCIPALS) return fullBuild(next);
   const memberships = updateMemberships(old.memberships, before, next, touched);
 
+  // A new workspace takes the next unused number, so numbers still increase in snapshot order.
+  let { workspaceNumbers, workspaceIds } = old;
+  if (touched.workspacesChanged) {
+    const ids = [...workspaceIds];
+    const numbers = new Map<string, number>();
+    for (const id of next.workspaces.keys()) numbers.set(id, workspaceNumbers.get(id) ?? ids.push(id) - 1);
+    workspaceNumbers = numbers;
+    workspaceIds = ids;
+  }
+
   let { members, keys } = old;
   if (touched.members.size > 0) {
     const changes = new Map<string, Row | undefined>();
-    for (const id of touched.members) changes.set(id, compileMember(next, memberships, old.workspaceNumbers, id));
+    for (const id of touched.members) changes.set(id, compileMember(next, memberships, workspaceNumbers, id));
     members = members.with(changes);
   }
   if (touched.keys.size > 0) {
@@ -69,10 +83,10 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
     keys = keys.with(changes);
   }
 
-  return {
-    index: { ...old, organization: next, members, keys, memberships },
-    connectors: updateConnectors(previous.connectors, next, touched),
-  };
+  const connectors = touched.connectorsChanged
+    ? compileConnectors(next, workspaceNumbers, workspaceIds.length)
+    : updateConnectors(previous.connectors, next, touched, workspaceNumbers, workspaceIds.length);
+  return { index: { organization: next, workspaceNumbers, workspaceIds, members, keys, memberships }, connectors };
 }
 
 /** The membership relations of the members and groups the patches touch; the rest is shared. */
@@ -126,10 +140,17 @@ function updateMemberships(old: Memberships, before: Organization, next: Organiz
 }
 
 function fullBuild(organization: Organization): Compiled {
-  return { index: compileIndex(organization), connectors: compileConnectors(organization) };
+  const index = compileIndex(organization);
+  return { index, connectors: compileConnectors(organization, index.workspaceNumbers, index.workspaceIds.length) };
 }
 
-function updateConnectors(previous: ConnectorIndex, next: Organization, touched: Touched): ConnectorIndex {
+function updateConnectors(
+  previous: ConnectorIndex,
+  next: Organization,
+  touched: Touched,
+  workspaceNumbers: ReadonlyMap<string, number>,
+  slots: number,
+): ConnectorIndex {
   const { count } = previous;
   let { views, credentials } = previous;
   if (touched.credentialConnectors.size > 0) {
@@ -138,20 +159,18 @@ function updateConnectors(previous: ConnectorIndex, next: Organization, touched:
   }
   // A connector's own change, or who holds a connection of it (the views know whether one is held), touches its whole column.
   const columns = new Set([...touched.connectorViews, ...touched.credentialConnectors]);
-  if (touched.workspaceViews.size + columns.size > 0) {
-    const copy = [...views];
+  if (touched.workspaceViews.size + columns.size > 0 || slots * count !== views.length) {
+    const copy = views.slice(0, slots * count);
     previous.ids.forEach((id, c) => {
-      if (columns.has(id)) fillColumn(next, count, copy, c, next.connectors.get(id)!, credentials[c]!);
+      if (columns.has(id)) fillColumn(next, workspaceNumbers, count, copy, c, next.connectors.get(id)!, credentials[c]!);
     });
-    let w = 0;
-    for (const workspace of next.workspaces.values()) {
-      if (touched.workspaceViews.has(workspace.id)) {
-        previous.ids.forEach((id, c) => {
-          const connected = copy[w * count + c]!.connected;
-          copy[w * count + c] = compileView(next, workspace.id, next.connectors.get(id)!, connected);
-        });
-      }
-      w++;
+    for (const workspaceId of touched.workspaceViews) {
+      const w = workspaceNumbers.get(workspaceId);
+      if (w === undefined) continue; // deleted: its number is not used again
+      previous.ids.forEach((id, c) => {
+        const connector = next.connectors.get(id)!;
+        copy[w * count + c] = compileView(next, workspaceId, connector, isConnected(connector, credentials[c]!, workspaceId));
+      });
     }
     views = copy;
   }
@@ -171,6 +190,13 @@ function classify(previous: Organization, next: Organization, patches: readonly 
     rescan: new Set(),
     groups: new Set(),
     groupGrants: new Map(),
+    workspacesChanged: false,
+    connectorsChanged: false,
+  };
+  const hold = (relation: Map<string, Set<string>>, key: string, workspaceId: string) => {
+    const workspaces = relation.get(key);
+    if (workspaces) workspaces.add(workspaceId);
+    else relation.set(key, new Set([workspaceId]));
   };
   for (const { path } of patches) {
     const [collection, id, field, subId] = path as readonly unknown[];
@@ -187,23 +213,29 @@ function classify(previous: Organization, next: Organization, patches: readonly 
         touched.keys.add(id);
         break;
       case 'workspaces':
-        if (field === 'members' && typeof subId === 'string') {
+        if (field === undefined) {
+          // Created, deleted or replaced whole: everyone in it before or after, and its views.
+          if (previous.workspaces.has(id) !== next.workspaces.has(id)) touched.workspacesChanged = true;
+          for (const workspace of [previous.workspaces.get(id), next.workspaces.get(id)]) {
+            for (const memberId of workspace?.members.keys() ?? []) {
+              touched.members.add(memberId);
+              hold(touched.directMembership, memberId, id);
+            }
+            for (const groupId of workspace?.groupGrants.keys() ?? []) hold(touched.groupGrants, groupId, id);
+          }
+          touched.workspaceViews.add(id);
+        } else if (field === 'members' && typeof subId === 'string') {
           touched.members.add(subId);
-          const workspaces = touched.directMembership.get(subId);
-          if (workspaces) workspaces.add(id);
-          else touched.directMembership.set(subId, new Set([id]));
-        } else if (field === 'groupGrants' && typeof subId === 'string') {
-          const workspaces = touched.groupGrants.get(subId);
-          if (workspaces) workspaces.add(id);
-          else touched.groupGrants.set(subId, new Set([id]));
-        } else if (field === 'connectorPermissions') touched.workspaceViews.add(id);
-        else if (field === 'name') break;
-        else return null; // a workspace created or deleted: every number after it changes
+          hold(touched.directMembership, subId, id);
+        } else if (field === 'groupGrants' && typeof subId === 'string') hold(touched.groupGrants, subId, id);
+        else if (field === 'connectorPermissions') touched.workspaceViews.add(id);
+        else if (field !== 'name') return null; // a field this does not know: a full build
         break;
       case 'connectors':
       case 'connectorPermissions':
         touched.connectorViews.add(id);
-        if (previous.connectors.has(id) !== next.connectors.has(id)) return null; // order of every view changes
+        // Registered or removed: the stride of the views changes, so the connector index is rebuilt.
+        if (previous.connectors.has(id) !== next.connectors.has(id)) touched.connectorsChanged = true;
         break;
       case 'credentials': {
         const before = previous.credentials.get(id);
