@@ -114,30 +114,57 @@ let explainDisagrees = 0;
 for (const q of cans) if (explain(q.principal, q.action, q.workspace, q.options).allowed !== policy.can(q.principal as string, q.action as string, q.workspace as string, q.options as undefined)) explainDisagrees++;
 report('explain = can on the stream', `${(100 * (1 - explainDisagrees / CAN_COUNT)).toFixed(4)} %`);
 
-// Incremental admin change: one member's roles in one workspace (the immer command itself not timed).
-const changes: { next: Organization; patches: Patch[] }[] = [];
-for (let i = 0; i < PASSES + 1; i++) {
+// Incremental admin changes (the immer command itself not timed): each kind made PASSES + 1 times on the
+// same policy, the first a warm-up; the first change's policy is checked against a full build.
+type Draft = any;
+function measureUpdate(label: string, change: (draft: Draft, i: number) => void): { next: Organization; patches: Patch[] } {
+  const changes = Array.from({ length: PASSES + 1 }, (_, i) => {
+    const [next, patches] = produceWithPatches(organization, (draft) => {
+      change(draft, i);
+      draft.revision += 1;
+    });
+    return { next: adoptOrganization(next), patches };
+  });
+  const times = changes.map(({ next, patches }) => timed(() => void policy.update(next, patches)));
+  times.shift();
+  const updated = policy.update(changes[0]!.next, changes[0]!.patches);
+  const rebuilt = createPolicy(changes[0]!.next);
+  let disagrees = 0;
+  for (let i = 0; i < 100_000; i++) {
+    const q = cans[i]!;
+    const args = [q.principal, q.action, q.workspace, q.options] as [string, string, string, undefined];
+    if (updated.can(...args) !== rebuilt.can(...args)) disagrees++;
+  }
+  for (let i = 0; i < 20_000; i++) {
+    const q = toolsQueries[i]!;
+    const args = [q.principal, q.connector, q.workspace, q.options] as [string, string, string, undefined];
+    if (updated.toolsAvailable(...args).join('\n') !== rebuilt.toolsAvailable(...args).join('\n')) disagrees++;
+  }
+  report(`policy.update, ${label} (ms, median)`, `${median(times).toFixed(3)}; = full build on 120 k queries: ${disagrees === 0 ? 'yes' : `NO (${disagrees} differ)`}`);
+  return changes[0]!;
+}
+const membershipChange = measureUpdate('one membership change', (draft, i) => {
   const memberId = generated.memberIds[(i * 7919) % generated.memberIds.length]!;
   const workspaceId = generated.workspaceIds[(i * 31) % generated.workspaceIds.length]!;
-  const [next, patches] = produceWithPatches(organization, (draft) => {
-    (draft.workspaces.get(workspaceId)!.members as Map<string, unknown>).set(memberId, { memberId, roles: ['workspace_admin'] });
-    draft.revision += 1;
-  });
-  changes.push({ next: adoptOrganization(next), patches });
-}
-const updateTimes = changes.map(({ next, patches }) => timed(() => void policy.update(next, patches)));
-updateTimes.shift(); // warm-up
-report('policy.update, one membership change (ms, median)', median(updateTimes).toFixed(3));
-report('full rebuild for the same change (ms, median)', medianMs(() => void createPolicy(changes[0]!.next), scale === 'L' ? 3 : PASSES).toFixed(0));
-const updated = policy.update(changes[0]!.next, changes[0]!.patches);
-const rebuilt = createPolicy(changes[0]!.next);
-let updateDisagrees = 0;
-for (let i = 0; i < 100_000; i++) {
-  const q = cans[i]!;
-  const args = [q.principal, q.action, q.workspace, q.options] as [string, string, string, undefined];
-  if (updated.can(...args) !== rebuilt.can(...args)) updateDisagrees++;
-}
-report('update = rebuild on 100k queries', `${updateDisagrees === 0 ? 'yes' : `NO (${updateDisagrees} differ)`}`);
+  draft.workspaces.get(workspaceId).members.set(memberId, { memberId, roles: ['workspace_admin'] });
+});
+report('full rebuild for the same change (ms, median)', medianMs(() => void createPolicy(membershipChange.next), scale === 'L' ? 3 : PASSES).toFixed(0));
+const groupIds = [...organization.groups.keys()];
+measureUpdate('10 members added to a group', (draft, i) => {
+  const group = draft.groups.get(groupIds[(i * 13) % groupIds.length]!);
+  const added = Array.from({ length: 10 }, (_, j) => generated.memberIds[(i * 7919 + j * 101) % generated.memberIds.length]!);
+  group.memberIds = [...new Set([...group.memberIds, ...added])];
+});
+measureUpdate('a workspace created with 10 members', (draft, i) => {
+  const id = `w-new-${i}`;
+  const members = new Map(Array.from({ length: 10 }, (_, j) => generated.memberIds[(i * 7919 + j * 101) % generated.memberIds.length]!).map((memberId) => [memberId, { memberId }]));
+  draft.workspaces.set(id, { id, name: id, members, groupGrants: new Map(), connectorPermissions: new Map() });
+});
+measureUpdate('a connector registered', (draft, i) => {
+  const id = `c-new-${i}`;
+  const tools = Array.from({ length: 5 }, (_, j) => ({ name: `tool-${j}`, access: 'read' }));
+  draft.connectors.set(id, { id, name: id, visibility: 'organization', authentication: 'none', origin: 'custom', capabilities: 'read_only', tools });
+});
 
 // Agreement with the plain reference evaluator (slow: arrays and loops), on a prefix of the stream.
 const REFERENCE_COUNT = scale === 'S' ? 20_000 : scale === 'M' ? 5_000 : 1_000;
