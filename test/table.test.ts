@@ -38,8 +38,9 @@ function rowAt(table: MemberTable, memberId: string): Row | undefined {
 }
 
 describe('MemberTable: every version answers like a Map of its own history', () => {
-  it('after random updates from random earlier versions (appended in place, branched, moved to a fresh buffer)', () => {
-    const paths = { inPlace: 0, newBuffer: 0 };
+  it('after random updates from random earlier versions (appended, branched, arena grown, compacted)', () => {
+    const paths = { appended: 0, grown: 0, compacted: 0 };
+    type Insides = { offsets: unknown; arena: unknown };
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(ID_SPACE - 1), row), { maxLength: 400 }), fc.array(step, { minLength: 1, maxLength: 25 }), (initial, steps) => {
         const first = new Map(initial.map(([n, r]) => [id(n), r] as const));
@@ -53,9 +54,13 @@ describe('MemberTable: every version answers like a Map of its own history', () 
             if (r === null) model.delete(id(n));
             else model.set(id(n), r);
           }
+          const insides = from.table as unknown as Insides;
+          const [offsets, arena, rows] = [insides.offsets, insides.arena, from.table.rows];
           const table = from.table.with(delta);
-          if (table.rows === from.table.rows) paths.inPlace++;
-          else paths.newBuffer++;
+          if (insides.offsets !== offsets) paths.compacted++; // `from` moved its live rows to an arena of its own
+          else if (insides.arena === arena && from.table.rows !== rows) paths.grown++;
+          else paths.appended++;
+          expect(table.rows).toBe(from.table.rows);
           versions.push({ table, model });
         }
         for (const { table, model } of versions) {
@@ -64,18 +69,20 @@ describe('MemberTable: every version answers like a Map of its own history', () 
           for (const [memberId, r] of model) {
             const at = table.offsetOf(memberId)!;
             const workspaces = rowWorkspaces(table.rows, at);
-            expect(workspaces).toEqual(r.filter((_, i) => i >= 3 && i % 2 === 1));
+            expect(workspaces).toEqual(Array.from(r).filter((_, i) => i >= 3 && i % 2 === 1));
             workspaces.forEach((w, i) => expect(workspaceMask(table.rows, at, w)).toBe(r[4 + 2 * i]));
             expect(workspaceMask(table.rows, at, 51)).toBe(-1);
           }
         }
         expect(versions[0]!.table.offsetOf('toString')).toBeUndefined();
       }),
-      { numRuns: 60 },
+      // No shrinking: every step re-checks thousands of ids, and a failure is clear enough unshrunk.
+      { numRuns: 60, endOnFailure: true },
     );
-    // Both ways of writing an update must have been taken, or this test says little about one of them.
-    expect(paths.inPlace).toBeGreaterThan(0);
-    expect(paths.newBuffer).toBeGreaterThan(0);
+    // Every way of writing an update must have been taken, or this test says little about one of them.
+    expect(paths.appended).toBeGreaterThan(0);
+    expect(paths.grown).toBeGreaterThan(0);
+    expect(paths.compacted).toBeGreaterThan(0);
   });
 });
 
@@ -101,8 +108,10 @@ describe('LayeredMap: every version answers like a Map of its own history', () =
               if (value === null) model.delete(id(n));
               else model.set(id(n), value);
             }
+            const insides = from.map as unknown as { base: unknown };
+            const base = insides.base;
             const map = from.map.with(delta);
-            if ((map as unknown as { layer: unknown }).layer === null && delta.size > 0) folds++;
+            if (insides.base !== base) folds++; // `from` folded its layer into a base of its own
             versions.push({ map, model });
           }
           for (const { map, model } of versions) {
@@ -111,7 +120,8 @@ describe('LayeredMap: every version answers like a Map of its own history', () =
           }
         },
       ),
-      { numRuns: 60 },
+      // No shrinking: every step re-checks thousands of ids, and a failure is clear enough unshrunk.
+      { numRuns: 60, endOnFailure: true },
     );
     // The fold path must have been taken, or this test says nothing about it.
     expect(folds).toBeGreaterThan(0);

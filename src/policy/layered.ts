@@ -2,9 +2,11 @@
  * A persistent map for the incremental update of issue 5: a shared base `Map` and a small layer of
  * changes on top. Deriving a changed map copies the layer (a few entries), never the base (100,000
  * principals at scale L would cost ~10 ms per admin change), so the previous policy's map is never
- * touched. When the layer grows past a fraction of the base it is folded into a fresh base: one O(n)
- * copy every many updates, amortised to little. A look-up costs one extra probe of the (usually
- * empty) layer.
+ * touched. When the layer would grow past a fraction of the base, the map being derived from first
+ * folds its own layer into a fresh base of its own — the same entries, so nobody reading it can tell —
+ * and the new map starts a small layer on that: one O(n) copy every many updates, amortised to little,
+ * even when many maps are derived from one (previews of admin changes). A look-up costs one extra
+ * probe of the (usually empty) layer.
  */
 const REMOVED = Symbol('removed');
 
@@ -13,8 +15,9 @@ const MIN_LAYER_BEFORE_FOLD = 1024;
 
 export class LayeredMap<K, V> {
   private constructor(
-    private readonly base: ReadonlyMap<K, V>,
-    private readonly layer: ReadonlyMap<K, V | typeof REMOVED> | null,
+    // Replaced only by `fold`, by a map with the same entries.
+    private base: ReadonlyMap<K, V>,
+    private layer: ReadonlyMap<K, V | typeof REMOVED> | null,
   ) {}
 
   static of<K, V>(base: ReadonlyMap<K, V>): LayeredMap<K, V> {
@@ -36,16 +39,23 @@ export class LayeredMap<K, V> {
     if (layer !== null) for (const [key, value] of layer) if (value !== REMOVED) yield [key, value];
   }
 
-  /** A new map with `changes` applied (`undefined` removes the key); this one is left as it is. */
+  /** A new map with `changes` applied (`undefined` removes the key); this one answers as it did. */
   with(changes: ReadonlyMap<K, V | undefined>): LayeredMap<K, V> {
+    if ((this.layer?.size ?? 0) + changes.size > Math.max(MIN_LAYER_BEFORE_FOLD, this.base.size >> 4)) this.fold();
     const layer = new Map<K, V | typeof REMOVED>(this.layer ?? []);
     for (const [key, value] of changes) layer.set(key, value === undefined ? REMOVED : value);
-    if (layer.size <= Math.max(MIN_LAYER_BEFORE_FOLD, this.base.size >> 4)) return new LayeredMap(this.base, layer);
+    return new LayeredMap(this.base, layer);
+  }
+
+  /** The layer folded into a fresh base: the same entries, one look-up each. Maps sharing the old base keep it. */
+  private fold() {
+    if (this.layer === null) return;
     const folded = new Map(this.base);
-    for (const [key, value] of layer) {
+    for (const [key, value] of this.layer) {
       if (value === REMOVED) folded.delete(key);
       else folded.set(key, value);
     }
-    return new LayeredMap(folded, null);
+    this.base = folded;
+    this.layer = null;
   }
 }

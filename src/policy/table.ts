@@ -24,7 +24,8 @@ export const ORGANIZATION_ADMIN = 2;
 export const ADMIN_ANYWHERE = 4;
 const HEADER = 3;
 
-export type Row = readonly number[];
+/** A row as `MemberTable.of` and `with` take it: any list of integers. */
+export type Row = ArrayLike<number>;
 
 /** The member's actions in workspace number `workspace`, or -1 when it holds no role there. */
 export function workspaceMask(rows: Int32Array, at: number, workspace: number): number {
@@ -45,24 +46,33 @@ function rowLength(rows: Int32Array, at: number): number {
   return HEADER + 2 * rows[at + 2]!;
 }
 
-/** How far the rows written into one buffer reach, shared by every table that writes into it. */
+/**
+ * One buffer of rows and how far the rows written into it reach, shared by every table derived from
+ * one build. Tables read only at their own offsets, which are never written again, so the buffer may
+ * be replaced by a larger copy — the same integers at the same offsets — under all of them at once.
+ */
 interface Arena {
+  rows: Int32Array;
   end: number;
 }
 
 /**
  * Member id → row. Immutable to its readers: `with` writes the changed rows past the end of everything
- * ever written into the buffer — where no table, old or new, reads — and maps their ids to the new
+ * ever written into the arena — where no table, old or new, reads — and maps their ids to the new
  * offsets in a `LayeredMap`, so every earlier table keeps answering exactly as before, and two updates
- * of one policy (a preview and the real change, say) do not disturb each other. The rows an update
- * replaces stay behind until the buffer is full; then the live rows move to a fresh buffer.
+ * of one policy (a preview and the real change, say) do not disturb each other. A full arena doubles
+ * (one copy, amortised over the many updates that filled it). The rows an update replaces stay behind
+ * as garbage; when a full arena holds more than twice as much garbage as the table being updated has
+ * live rows, that table first moves its live rows to an arena of its own — the same rows for the same
+ * ids, so nobody reading it can tell — and later updates of it, previews included, append there.
  */
 export class MemberTable {
   private constructor(
-    private readonly offsets: LayeredMap<string, number>,
-    /** Every row; read only at the offsets `offsetOf` gives. */
-    readonly rows: Int32Array,
-    private readonly arena: Arena,
+    // Replaced only by `compact`, by the same rows for the same ids.
+    private offsets: LayeredMap<string, number>,
+    private arena: Arena,
+    /** How many integers this table's rows take. */
+    private readonly live: number,
   ) {}
 
   static of(rows: ReadonlyMap<string, Row>): MemberTable {
@@ -76,7 +86,12 @@ export class MemberTable {
       buffer.set(row, end);
       end += row.length;
     }
-    return new MemberTable(LayeredMap.of(offsets), buffer, { end });
+    return new MemberTable(LayeredMap.of(offsets), { rows: buffer, end }, end);
+  }
+
+  /** Every row; read only at the offsets `offsetOf` gives. */
+  get rows(): Int32Array {
+    return this.arena.rows;
   }
 
   /** The offset of `id`'s row, or `undefined` for anything that is not a member's id. */
@@ -92,34 +107,45 @@ export class MemberTable {
   /** A table with `changes` applied (`undefined` removes a member); this one is left as it is. */
   with(changes: ReadonlyMap<string, Row | undefined>): MemberTable {
     let needed = 0;
-    for (const row of changes.values()) if (row !== undefined) needed += row.length;
-    const { rows, arena } = this;
-    if (arena.end + needed > rows.length) return this.movedWith(changes);
+    let live = this.live;
+    for (const [id, row] of changes) {
+      const old = this.offsets.get(id);
+      if (old !== undefined) live -= rowLength(this.arena.rows, old);
+      if (row !== undefined) needed += row.length;
+    }
+    live += needed;
+    if (this.arena.end + needed > this.arena.rows.length && this.arena.end - this.live > 2 * this.live) this.compact();
+    const { arena } = this;
+    if (arena.end + needed > arena.rows.length) {
+      const larger = new Int32Array(Math.max(2 * arena.rows.length, withRoom(arena.end + needed)));
+      larger.set(arena.rows.subarray(0, arena.end));
+      arena.rows = larger;
+    }
     const offsets = new Map<string, number | undefined>();
     for (const [id, row] of changes) {
       if (row === undefined) {
         offsets.set(id, undefined);
         continue;
       }
-      rows.set(row, arena.end);
+      arena.rows.set(row, arena.end);
       offsets.set(id, arena.end);
       arena.end += row.length;
     }
-    return new MemberTable(this.offsets.with(offsets), rows, arena);
+    return new MemberTable(this.offsets.with(offsets), arena, live);
   }
 
-  /** The live rows, changed, in a fresh buffer: one O(members) step each time a buffer fills up. */
-  private movedWith(changes: ReadonlyMap<string, Row | undefined>): MemberTable {
+  /** This table's live rows moved to an arena of their own: one O(members) step, amortised over the garbage it drops. */
+  private compact() {
+    const { rows } = this.arena;
     const live = new Map<string, Row>();
-    for (const [id, at] of this.offsets.entries()) {
-      if (!changes.has(id)) live.set(id, Array.from(this.rows.subarray(at, at + rowLength(this.rows, at))));
-    }
-    for (const [id, row] of changes) if (row !== undefined) live.set(id, row);
-    return MemberTable.of(live);
+    for (const [id, at] of this.offsets.entries()) live.set(id, rows.subarray(at, at + rowLength(rows, at)));
+    const moved = MemberTable.of(live);
+    this.offsets = moved.offsets;
+    this.arena = moved.arena;
   }
 }
 
-/** A buffer of `size` integers and an eighth more, so that many updates append in place before it fills. */
+/** Room for `size` integers and an eighth more, so that many updates append before the arena grows. */
 function withRoom(size: number): number {
   return size + (size >> 3) + 1024;
 }

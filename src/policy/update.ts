@@ -1,5 +1,5 @@
 import type { Patch } from 'immer';
-import type { ConnectorIndex } from '../connectors/compile.js';
+import type { ConnectorIndex, ConnectorView } from '../connectors/compile.js';
 import { compileConnectors, compileCredentials, compileView, connectorNumbers, fillColumn, isConnected } from '../connectors/compile.js';
 import type { Organization } from '../model/index.js';
 import type { KeyEntry, Memberships, PolicyIndex } from './compile.js';
@@ -37,7 +37,7 @@ interface Touched {
   readonly groupGrants: Map<string, Set<string>>;
   /** A workspace was created or deleted: the workspaces are renumbered (deleted numbers stay unused). */
   workspacesChanged: boolean;
-  /** A connector was registered or removed: the connector index is rebuilt (member rows do not name connectors). */
+  /** A connector was registered or removed: the connectors are renumbered (member rows do not name connectors). */
   connectorsChanged: boolean;
 }
 
@@ -83,9 +83,7 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
     keys = keys.with(changes);
   }
 
-  const connectors = touched.connectorsChanged
-    ? compileConnectors(next, workspaceNumbers, workspaceIds.length)
-    : updateConnectors(previous.connectors, next, touched, workspaceNumbers, workspaceIds.length);
+  const connectors = updateConnectors(previous.connectors, next, touched, workspaceNumbers, workspaceIds.length);
   return { index: { organization: next, workspaceNumbers, workspaceIds, members, keys, memberships }, connectors };
 }
 
@@ -151,23 +149,38 @@ function updateConnectors(
   workspaceNumbers: ReadonlyMap<string, number>,
   slots: number,
 ): ConnectorIndex {
-  const { count } = previous;
-  let { views, credentials } = previous;
-  if (touched.credentialConnectors.size > 0) {
-    const holders = compileCredentials(next, touched.credentialConnectors);
-    credentials = previous.ids.map((id, c) => holders.get(id) ?? credentials[c]!);
-  }
+  // A connector registered or removed changes the numbering of the connectors, and so the stride of the views.
+  const ids = touched.connectorsChanged ? [...next.connectors.keys()] : previous.ids;
+  const count = ids.length;
+  const before = new Map(previous.ids.map((id, c) => [id, c]));
   // A connector's own change, or who holds a connection of it (the views know whether one is held), touches its whole column.
   const columns = new Set([...touched.connectorViews, ...touched.credentialConnectors]);
-  if (touched.workspaceViews.size + columns.size > 0 || slots * count !== views.length) {
-    const copy = views.slice(0, slots * count);
-    previous.ids.forEach((id, c) => {
-      if (columns.has(id)) fillColumn(next, workspaceNumbers, count, copy, c, next.connectors.get(id)!, credentials[c]!);
+
+  let { views, credentials } = previous;
+  if (touched.connectorsChanged || touched.credentialConnectors.size > 0) {
+    const holders = compileCredentials(next, new Set(ids.filter((id) => touched.credentialConnectors.has(id) || !before.has(id))));
+    credentials = ids.map((id) => holders.get(id) ?? previous.credentials[before.get(id)!]!);
+  }
+  if (touched.connectorsChanged || touched.workspaceViews.size + columns.size > 0 || slots * count !== views.length) {
+    let copy: ConnectorView[];
+    if (touched.connectorsChanged) {
+      // Every view of an unchanged connector is still right; it only moves to its new place.
+      copy = new Array(slots * count);
+      for (const w of workspaceNumbers.values()) {
+        ids.forEach((id, c) => {
+          const old = before.get(id);
+          if (old !== undefined) copy[w * count + c] = previous.views[w * previous.count + old]!;
+          else columns.add(id);
+        });
+      }
+    } else copy = views.slice(0, slots * count);
+    ids.forEach((id, c) => {
+      if (columns.has(id) && next.connectors.has(id)) fillColumn(next, workspaceNumbers, count, copy, c, next.connectors.get(id)!, credentials[c]!);
     });
     for (const workspaceId of touched.workspaceViews) {
       const w = workspaceNumbers.get(workspaceId);
       if (w === undefined) continue; // deleted: its number is not used again
-      previous.ids.forEach((id, c) => {
+      ids.forEach((id, c) => {
         const connector = next.connectors.get(id)!;
         copy[w * count + c] = compileView(next, workspaceId, connector, isConnected(connector, credentials[c]!, workspaceId));
       });
@@ -175,7 +188,7 @@ function updateConnectors(
     views = copy;
   }
   const numbers = touched.connectorViews.size > 0 ? connectorNumbers(next) : previous.numbers;
-  return { numbers, ids: previous.ids, count, views, credentials };
+  return { numbers, ids, count, views, credentials };
 }
 
 /** Reads the patch paths of SPEC §6.1's Map-keyed snapshot; `null` for anything not handled incrementally. */
