@@ -114,19 +114,20 @@ let explainDisagrees = 0;
 for (const q of cans) if (explain(q.principal, q.action, q.workspace, q.options).allowed !== policy.can(q.principal as string, q.action as string, q.workspace as string, q.options as undefined)) explainDisagrees++;
 report('explain = can on the stream', `${(100 * (1 - explainDisagrees / CAN_COUNT)).toFixed(4)} %`);
 
-// Incremental admin changes (the immer command itself not timed): each kind made PASSES + 1 times on the
-// same policy, the first a warm-up; the first change's policy is checked against a full build.
+// Incremental admin changes (the immer command itself not timed): each kind made UPDATE_WARMUPS + PASSES
+// times on the same policy (as previews would be), the first ones warm-ups; the median of the rest is
+// reported, and the first change's policy is checked against a full build.
+const UPDATE_WARMUPS = 3;
 type Draft = any;
 function measureUpdate(label: string, change: (draft: Draft, i: number) => void): { next: Organization; patches: Patch[] } {
-  const changes = Array.from({ length: PASSES + 1 }, (_, i) => {
+  const changes = Array.from({ length: UPDATE_WARMUPS + PASSES }, (_, i) => {
     const [next, patches] = produceWithPatches(organization, (draft) => {
       change(draft, i);
       draft.revision += 1;
     });
     return { next: adoptOrganization(next), patches };
   });
-  const times = changes.map(({ next, patches }) => timed(() => void policy.update(next, patches)));
-  times.shift();
+  const times = changes.map(({ next, patches }) => timed(() => void policy.update(next, patches))).slice(UPDATE_WARMUPS);
   const updated = policy.update(changes[0]!.next, changes[0]!.patches);
   const rebuilt = createPolicy(changes[0]!.next);
   let disagrees = 0;
