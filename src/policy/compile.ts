@@ -23,8 +23,12 @@ export interface KeyEntry {
 
 /** Who is where: the relations a single member's row is compiled from, kept so one member can be recompiled alone. */
 export interface Memberships {
-  /** Member → workspaces it was added to directly. */
-  readonly directWorkspaces: LayeredMap<string, readonly string[]>;
+  /**
+   * Member → (workspace number, actions of the roles it was given there) pairs for the workspaces it
+   * was added to directly, before groups, D1 and D2: what recompiling a member for a group change
+   * reads instead of looking its entries up in every workspace again.
+   */
+  readonly directPairs: LayeredMap<string, readonly number[]>;
   /** Member → groups it belongs to, in snapshot order. */
   readonly groupsOfMember: LayeredMap<string, readonly string[]>;
   /** Group → workspaces that grant it roles. */
@@ -50,8 +54,8 @@ export interface PolicyIndex {
 export function compileIndex(organization: Organization): PolicyIndex {
   const workspaceIds = [...organization.workspaces.keys()];
   const workspaceNumbers = new Map(workspaceIds.map((id, i) => [id, i]));
-  const memberships = compileMemberships(organization);
-  const held = workspaceRoleMasks(organization);
+  const memberships = compileMemberships(organization, workspaceNumbers);
+  const held = workspaceRoleMasks(organization, memberships);
   const rows = new Map<string, Row>();
   for (const member of organization.members.values()) rows.set(member.id, memberRow(organization, memberships, member.id, held.get(member.id) ?? []));
   const keys = new Map<string, KeyEntry>();
@@ -60,50 +64,73 @@ export function compileIndex(organization: Organization): PolicyIndex {
 }
 
 /**
- * Every member's workspace roles as (workspace number, bitset) pairs in one pass over the workspaces
- * (a full build), rather than one member at a time: at 1,000,000 memberships this halves the build.
- * Workspaces are visited in order, so a member's pair for the current workspace, if any, is its last.
- * `compileMember` is the one-member form the incremental update uses; the update tests hold the two
- * to the same answers.
+ * Every member's workspace roles as (workspace number, bitset) pairs: its direct pairs, then the group
+ * grants in one pass over the workspaces (a full build), rather than one member at a time: at 1,000,000
+ * memberships this halves the build. `compileMember` is the one-member form the incremental update
+ * uses; the update tests hold the two to the same answers.
  */
-function workspaceRoleMasks(organization: Organization): Map<string, number[]> {
+function workspaceRoleMasks(organization: Organization, memberships: Memberships): Map<string, number[]> {
   const out = new Map<string, number[]>();
-  const hold = (memberId: string, workspace: number, mask: number) => {
-    const pairs = out.get(memberId);
-    if (pairs === undefined) out.set(memberId, [workspace, mask]);
-    else if (pairs[pairs.length - 2] === workspace) pairs[pairs.length - 1] = pairs[pairs.length - 1]! | mask;
-    else pairs.push(workspace, mask);
-  };
+  for (const [memberId, pairs] of memberships.directPairs.entries()) out.set(memberId, [...pairs]);
   let workspace = 0;
-  for (const { members, groupGrants } of organization.workspaces.values()) {
-    for (const [memberId, { roles }] of members) hold(memberId, workspace, roleListMask(roles));
+  for (const { groupGrants } of organization.workspaces.values()) {
     for (const [groupId, { roles }] of groupGrants) {
       const mask = roleListMask(roles);
-      for (const memberId of organization.groups.get(groupId)!.memberIds) hold(memberId, workspace, mask);
+      for (const memberId of organization.groups.get(groupId)!.memberIds) {
+        const pairs = out.get(memberId);
+        if (pairs === undefined) out.set(memberId, [workspace, mask]);
+        else hold(pairs, workspace, mask);
+      }
     }
     workspace++;
   }
   return out;
 }
 
+/** Adds `mask` to the pair of `workspace`, or a pair for it. */
+function hold(pairs: number[], workspace: number, mask: number) {
+  for (let i = 0; i < pairs.length; i += 2) {
+    if (pairs[i] === workspace) {
+      pairs[i + 1] = pairs[i + 1]! | mask;
+      return;
+    }
+  }
+  pairs.push(workspace, mask);
+}
+
 /** SPEC §3.4: no roles means exactly the default contributor. */
 const DEFAULT_MASK = rolesMask([DEFAULT_WORKSPACE_ROLE]);
-function roleListMask(roles: readonly RoleName[] | undefined): number {
+export function roleListMask(roles: readonly RoleName[] | undefined): number {
   return roles === undefined ? DEFAULT_MASK : rolesMask(roles);
 }
 
-export function compileMemberships(organization: Organization): Memberships {
-  const directWorkspaces = new Map<string, string[]>();
+export function compileMemberships(organization: Organization, workspaceNumbers: ReadonlyMap<string, number>): Memberships {
+  const directPairs = new Map<string, number[]>();
   const groupsOfMember = new Map<string, string[]>();
   const workspacesOfGroup = new Map<string, string[]>();
   for (const group of organization.groups.values()) {
     for (const memberId of group.memberIds) push(groupsOfMember, memberId, group.id);
   }
   for (const workspace of organization.workspaces.values()) {
-    for (const memberId of workspace.members.keys()) push(directWorkspaces, memberId, workspace.id);
+    const number = workspaceNumbers.get(workspace.id)!;
+    for (const [memberId, { roles }] of workspace.members) {
+      const pairs = directPairs.get(memberId);
+      if (pairs === undefined) directPairs.set(memberId, [number, roleListMask(roles)]);
+      else pairs.push(number, roleListMask(roles));
+    }
     for (const groupId of workspace.groupGrants.keys()) push(workspacesOfGroup, groupId, workspace.id);
   }
-  return { directWorkspaces: LayeredMap.of(directWorkspaces), groupsOfMember: LayeredMap.of(groupsOfMember), workspacesOfGroup: LayeredMap.of(workspacesOfGroup) };
+  return { directPairs: LayeredMap.of(directPairs), groupsOfMember: LayeredMap.of(groupsOfMember), workspacesOfGroup: LayeredMap.of(workspacesOfGroup) };
+}
+
+/** A member's direct pairs in the workspaces of `next` (a scan of every workspace: for a member added or removed). */
+export function directPairsOf(organization: Organization, workspaceNumbers: ReadonlyMap<string, number>, memberId: string): number[] {
+  const pairs: number[] = [];
+  for (const workspace of organization.workspaces.values()) {
+    const entry = workspace.members.get(memberId);
+    if (entry !== undefined) pairs.push(workspaceNumbers.get(workspace.id)!, roleListMask(entry.roles));
+  }
+  return pairs;
 }
 
 const ORGANIZATION_ADMIN_ROLE = 'organization_admin';
@@ -119,24 +146,10 @@ export function compileMember(
   id: string,
 ): Row | undefined {
   if (!organization.members.has(id)) return undefined;
-  const pairs: number[] = [];
-  const hold = (workspaceId: string, roles: readonly RoleName[] | undefined) => {
-    const workspace = workspaceNumbers.get(workspaceId)!;
-    const mask = roleListMask(roles);
-    for (let i = 0; i < pairs.length; i += 2) {
-      if (pairs[i] === workspace) {
-        pairs[i + 1] = pairs[i + 1]! | mask;
-        return;
-      }
-    }
-    pairs.push(workspace, mask);
-  };
-  for (const workspaceId of memberships.directWorkspaces.get(id) ?? []) {
-    hold(workspaceId, organization.workspaces.get(workspaceId)!.members.get(id)!.roles);
-  }
+  const pairs = [...(memberships.directPairs.get(id) ?? [])];
   for (const groupId of memberships.groupsOfMember.get(id) ?? []) {
     for (const workspaceId of memberships.workspacesOfGroup.get(groupId) ?? []) {
-      hold(workspaceId, organization.workspaces.get(workspaceId)!.groupGrants.get(groupId)!.roles);
+      hold(pairs, workspaceNumbers.get(workspaceId)!, roleListMask(organization.workspaces.get(workspaceId)!.groupGrants.get(groupId)!.roles));
     }
   }
   return memberRow(organization, memberships, id, pairs);

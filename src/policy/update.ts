@@ -3,7 +3,7 @@ import type { ConnectorIndex, ConnectorView } from '../connectors/compile.js';
 import { compileConnectors, compileCredentials, compileView, connectorNumbers, fillColumn, isConnected } from '../connectors/compile.js';
 import type { Organization } from '../model/index.js';
 import type { KeyEntry, Memberships, PolicyIndex } from './compile.js';
-import { compileIndex, compileKey, compileMember } from './compile.js';
+import { compileIndex, compileKey, compileMember, directPairsOf, roleListMask } from './compile.js';
 import type { Row } from './table.js';
 
 /**
@@ -56,8 +56,6 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
     for (const memberId of next.groups.get(groupId)?.memberIds ?? []) touched.members.add(memberId);
   }
   if (touched.members.size + touched.keys.size > MAX_TOUCHED_PRINCIPALS) return fullBuild(next);
-  const memberships = updateMemberships(old.memberships, before, next, touched);
-
   // A new workspace takes the next unused number, so numbers still increase in snapshot order.
   let { workspaceNumbers, workspaceIds } = old;
   if (touched.workspacesChanged) {
@@ -67,6 +65,7 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
     workspaceNumbers = numbers;
     workspaceIds = ids;
   }
+  const memberships = updateMemberships(old.memberships, before, next, touched, old.workspaceNumbers, workspaceNumbers);
 
   let { members, keys } = old;
   if (touched.members.size > 0) {
@@ -88,23 +87,39 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
 }
 
 /** The membership relations of the members and groups the patches touch; the rest is shared. */
-function updateMemberships(old: Memberships, before: Organization, next: Organization, touched: Touched): Memberships {
-  let { directWorkspaces, groupsOfMember, workspacesOfGroup } = old;
+function updateMemberships(
+  old: Memberships,
+  before: Organization,
+  next: Organization,
+  touched: Touched,
+  numbersBefore: ReadonlyMap<string, number>,
+  numbers: ReadonlyMap<string, number>,
+): Memberships {
+  let { directPairs, groupsOfMember, workspacesOfGroup } = old;
   if (touched.directMembership.size + touched.rescan.size > 0) {
-    const changes = new Map<string, readonly string[] | undefined>();
+    const changes = new Map<string, readonly number[] | undefined>();
     // Only the workspaces the patches name are looked at: scanning 2,000 workspaces' member maps
-    // would cost more than the rest of the update. The order of the list does not matter (masks are ORed).
+    // would cost more than the rest of the update. The order of the pairs does not matter (masks are ORed).
     for (const [memberId, workspaceIds] of touched.directMembership) {
-      const list = (directWorkspaces.get(memberId) ?? []).filter((id) => !workspaceIds.has(id));
-      for (const workspaceId of workspaceIds) if (next.workspaces.get(workspaceId)?.members.has(memberId)) list.push(workspaceId);
-      changes.set(memberId, list.length > 0 ? list : undefined);
+      const gone = new Set<number>();
+      for (const id of workspaceIds) {
+        const number = numbersBefore.get(id) ?? numbers.get(id);
+        if (number !== undefined) gone.add(number);
+      }
+      const pairs: number[] = [];
+      const old = directPairs.get(memberId) ?? [];
+      for (let i = 0; i < old.length; i += 2) if (!gone.has(old[i]!)) pairs.push(old[i]!, old[i + 1]!);
+      for (const workspaceId of workspaceIds) {
+        const entry = next.workspaces.get(workspaceId)?.members.get(memberId);
+        if (entry !== undefined) pairs.push(numbers.get(workspaceId)!, roleListMask(entry.roles));
+      }
+      changes.set(memberId, pairs.length > 0 ? pairs : undefined);
     }
     for (const memberId of touched.rescan) {
-      const list: string[] = [];
-      for (const workspace of next.workspaces.values()) if (workspace.members.has(memberId)) list.push(workspace.id);
-      changes.set(memberId, list.length > 0 ? list : undefined);
+      const pairs = directPairsOf(next, numbers, memberId);
+      changes.set(memberId, pairs.length > 0 ? pairs : undefined);
     }
-    directWorkspaces = directWorkspaces.with(changes);
+    directPairs = directPairs.with(changes);
   }
   if (touched.groups.size > 0) {
     // A member's groups stay in snapshot order: `explain` lists group grants in that order.
@@ -134,7 +149,7 @@ function updateMemberships(old: Memberships, before: Organization, next: Organiz
     }
     workspacesOfGroup = workspacesOfGroup.with(changes);
   }
-  return { directWorkspaces, groupsOfMember, workspacesOfGroup };
+  return { directPairs, groupsOfMember, workspacesOfGroup };
 }
 
 function fullBuild(organization: Organization): Compiled {
