@@ -204,13 +204,17 @@ function agreeWithPolicy(peer: Peer, count: number): string {
   }
   return `${((100 * same) / count).toFixed(2)} % of ${fmt(count)}`;
 }
-async function measurePeer(make: () => Peer | Promise<Peer>, prefix: number) {
+/** A peer built from the snapshot, with its build time and the heap it holds after GC. */
+async function built<T>(make: () => T | Promise<T>): Promise<{ peer: T; build: number; heap: number }> {
   gc!();
   const heap0 = process.memoryUsage().heapUsed;
   const start = performance.now();
   const peer = await make();
   const build = performance.now() - start;
-  const heap = (heapAfterGc() - heap0) / 2 ** 20;
+  return { peer, build, heap: (heapAfterGc() - heap0) / 2 ** 20 };
+}
+async function measurePeer(make: () => Peer | Promise<Peer>, prefix: number) {
+  const { peer, build, heap } = await built(make);
   const ms = medianMs(() => runCan(peer, cans, prefix));
   const rate = prefix / (ms / 1000);
   report(`${peer.name}: build (ms) / heap (MB)`, `${build.toFixed(0)} / ${heap.toFixed(0)}`);
@@ -228,12 +232,7 @@ await measurePeer(() => cedarPeer(json), CEDAR_PREFIX);
 const CASL_TOOLS_PREFIX = { S: TOOLS_COUNT, M: 100_000, L: 100_000 }[scale];
 const CASBIN_TOOLS_PREFIX = { S: 40_000, M: 30_000, L: 30_000 }[scale];
 async function measureToolsPeer(make: () => ToolsPeer | Promise<ToolsPeer>, prefix: number) {
-  gc!();
-  const heap0 = process.memoryUsage().heapUsed;
-  const start = performance.now();
-  const peer = await make();
-  const build = performance.now() - start;
-  const heap = (heapAfterGc() - heap0) / 2 ** 20;
+  const { peer, build, heap } = await built(make);
   const ms = medianMs(() => {
     let n = 0;
     for (let i = 0; i < prefix; i++) {
