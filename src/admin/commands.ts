@@ -1,15 +1,5 @@
 import { z } from 'zod';
-import {
-  CONNECTOR_AUTHENTICATIONS,
-  CONNECTOR_CAPABILITIES,
-  CONNECTOR_NAME_PATTERN,
-  CONNECTOR_ORIGINS,
-  CONNECTOR_VISIBILITIES,
-  EMAIL_PATTERN,
-  PERMISSION_MODES,
-  SEAT_PRODUCTS,
-  TOOL_ACCESS,
-} from '../model/schema.js';
+import { connectorPermissionSchema, connectorSchema, EMAIL_PATTERN, SEAT_PRODUCTS, toolSchema } from '../model/schema.js';
 import type { OrganizationRoleName, Scope, WorkspaceRoleName } from '../roles/index.js';
 import { roleById, roleByName } from '../roles/index.js';
 
@@ -102,17 +92,9 @@ export const workspaceMemberEntrySchema = withRoles({ user_uuid: id }, WS_OPTION
 /** `PATCH /api/admin/workspaces/<uuid>/users` body: `{"members": [{"user_uuid": ..., "role_names": [...]}]}`. */
 export const workspaceMembersBodySchema = z.strictObject({ members: z.array(workspaceMemberEntrySchema).min(1) });
 
-const toolSchema = z.strictObject({ name: z.string().min(1), access: z.enum(TOOL_ACCESS) });
-const connectorFields = {
-  name: z.string().regex(CONNECTOR_NAME_PATTERN),
-  visibility: z.enum(CONNECTOR_VISIBILITIES),
-  workspaceIds: z.array(id).optional(),
-  authentication: z.enum(CONNECTOR_AUTHENTICATIONS),
-  origin: z.enum(CONNECTOR_ORIGINS),
-  capabilities: z.enum(CONNECTOR_CAPABILITIES),
-  tools: z.array(toolSchema),
-};
-const permissionFields = { connectorId: id, mode: z.enum(PERMISSION_MODES), tools: z.array(z.string().min(1)).optional() };
+/** The snapshot's own connector and permission fields (SPEC §6.1); a command must give the tool list. */
+const connectorFields = { ...connectorSchema.omit({ id: true }).shape, tools: z.array(toolSchema) };
+const permissionFields = connectorPermissionSchema.shape;
 const expiresAt = z.iso.datetime({ offset: true });
 const connectorScopes = z.union([z.literal('all'), z.array(id)]);
 

@@ -55,36 +55,11 @@ export function compileIndex(organization: Organization): PolicyIndex {
   const workspaceIds = [...organization.workspaces.keys()];
   const workspaceNumbers = new Map(workspaceIds.map((id, i) => [id, i]));
   const memberships = compileMemberships(organization, workspaceNumbers);
-  const held = workspaceRoleMasks(organization, memberships);
   const rows = new Map<string, Row>();
-  for (const member of organization.members.values()) rows.set(member.id, memberRow(organization, memberships, member.id, held.get(member.id) ?? []));
+  for (const id of organization.members.keys()) rows.set(id, compileMember(organization, memberships, workspaceNumbers, id)!);
   const keys = new Map<string, KeyEntry>();
   for (const key of organization.apiKeys.values()) keys.set(key.id, compileKey(key));
   return { organization, workspaceNumbers, workspaceIds, members: MemberTable.of(rows), keys: LayeredMap.of(keys), memberships };
-}
-
-/**
- * Every member's workspace roles as (workspace number, bitset) pairs: its direct pairs, then the group
- * grants in one pass over the workspaces (a full build), rather than one member at a time: at 1,000,000
- * memberships this halves the build. `compileMember` is the one-member form the incremental update
- * uses; the update tests hold the two to the same answers.
- */
-function workspaceRoleMasks(organization: Organization, memberships: Memberships): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const [memberId, pairs] of memberships.directPairs.entries()) out.set(memberId, [...pairs]);
-  let workspace = 0;
-  for (const { groupGrants } of organization.workspaces.values()) {
-    for (const [groupId, { roles }] of groupGrants) {
-      const mask = roleListMask(roles);
-      for (const memberId of organization.groups.get(groupId)!.memberIds) {
-        const pairs = out.get(memberId);
-        if (pairs === undefined) out.set(memberId, [workspace, mask]);
-        else hold(pairs, workspace, mask);
-      }
-    }
-    workspace++;
-  }
-  return out;
 }
 
 /** Adds `mask` to the pair of `workspace`, or a pair for it. */
@@ -138,7 +113,10 @@ const NO_CODE_USE = ~CODE_USE;
 /** D1, and §7.9's `admin.access` in every workspace: what an organization admin holds in each. */
 const ORGANIZATION_ADMIN_FOLD = D1_ACTIONS | ADMIN_ACCESS;
 
-/** One member's row, from the snapshot and the membership relations alone; `undefined` if there is no such member. */
+/**
+ * One member's row, from the snapshot and the membership relations alone; `undefined` if there is no such
+ * member. The full build and the incremental update both compile members this one way.
+ */
 export function compileMember(
   organization: Organization,
   memberships: Memberships,

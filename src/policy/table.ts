@@ -29,7 +29,7 @@ export type Row = ArrayLike<number>;
 
 /** The member's actions in workspace number `workspace`, or -1 when it holds no role there. */
 export function workspaceMask(rows: Int32Array, at: number, workspace: number): number {
-  const end = at + HEADER + 2 * rows[at + 2]!;
+  const end = at + rowLength(rows, at);
   for (let i = at + HEADER; i < end; i += 2) if (rows[i] === workspace) return rows[i + 1]!;
   return -1;
 }
@@ -37,7 +37,7 @@ export function workspaceMask(rows: Int32Array, at: number, workspace: number): 
 /** The workspace numbers of a member's row, in row order. */
 export function rowWorkspaces(rows: Int32Array, at: number): number[] {
   const out: number[] = [];
-  const end = at + HEADER + 2 * rows[at + 2]!;
+  const end = at + rowLength(rows, at);
   for (let i = at + HEADER; i < end; i += 2) out.push(rows[i]!);
   return out;
 }

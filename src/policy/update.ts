@@ -8,9 +8,11 @@ import type { Row } from './table.js';
 
 /**
  * Incremental recompilation (issue 5): the patches of one admin command name the entities it touched;
- * only their compiled entries are rebuilt. Every index shared with the previous policy is copied before
- * it is changed (copy-on-write), so the old policy keeps answering exactly as before. Anything this
- * does not recognise, or a change too broad to be worth it, is a full build: same answers, more time.
+ * only their compiled entries are rebuilt. Nothing the previous policy reads is written: changed rows
+ * and relation entries go into new layers (`MemberTable`, `LayeredMap`), and the small flat arrays
+ * (workspace numbers, connector views) are copied before they change, so the old policy keeps answering
+ * exactly as before. Anything this does not recognise, or a change too broad to be worth it, is a full
+ * build: same answers, more time.
  */
 export interface Compiled {
   readonly index: PolicyIndex;
@@ -185,9 +187,9 @@ function updateConnectors(
         ids.forEach((id, c) => {
           const old = before.get(id);
           if (old !== undefined) copy[w * count + c] = previous.views[w * previous.count + old]!;
-          else columns.add(id);
         });
       }
+      for (const id of ids) if (!before.has(id)) columns.add(id);
     } else copy = views.slice(0, slots * count);
     ids.forEach((id, c) => {
       if (columns.has(id) && next.connectors.has(id)) fillColumn(next, workspaceNumbers, count, copy, c, next.connectors.get(id)!, credentials[c]!);
