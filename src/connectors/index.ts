@@ -1,2 +1,0 @@
-export type { ToolReason, ToolsExplanation, InvokeExplanation, ConnectorTools } from './decide.js';
-export type { WorkspaceToolReason } from './compile.js';
