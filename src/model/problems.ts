@@ -17,6 +17,12 @@ export function formatPath(path: Path): string {
 
 const ROLE_LISTS = new Set(['orgRoles', 'roles', 'role_names']);
 
+/** Codes that the model's own refinements put in `params.code` (see `nameSchema`). */
+const CUSTOM_CODES: ReadonlySet<string> = new Set<ProblemCode>(['empty_name', 'control_character']);
+function isCustomCode(code: unknown): code is ProblemCode {
+  return typeof code === 'string' && CUSTOM_CODES.has(code);
+}
+
 /** Turns zod's issues into problems with this library's stable codes and plain sentences. */
 export function problemsFromZod(issues: readonly z.core.$ZodIssue[], prefix: Path = []): Problem[] {
   const out: Problem[] = [];
@@ -68,6 +74,11 @@ export function problemsFromZod(issues: readonly z.core.$ZodIssue[], prefix: Pat
           ),
         );
         break;
+      case 'custom': {
+        const code = (issue.params as { code?: unknown } | undefined)?.code;
+        out.push(problem(isCustomCode(code) ? code : 'invalid_value', path, `${formatPath(path)}: ${issue.message}`));
+        break;
+      }
       default:
         out.push(problem('invalid_value', path, `${formatPath(path)}: ${issue.message}`));
     }

@@ -21,6 +21,33 @@ export const CONNECTOR_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
 
 export const idSchema = z.string().min(1);
+
+/** C0 controls, DEL and C1 controls: Unicode's `Cc`, never part of a name an admin typed. */
+const CONTROL_CHARACTER = /[\u0000-\u001F\u007F-\u009F]/;
+
+/**
+ * The name of the organization, a workspace, a group or an API key (SPEC §7.21): not empty, not only
+ * whitespace, no control character. Issues carry a stable `params.code` (`empty_name`,
+ * `control_character`), and the JSON Schema states the same rule as a `pattern`.
+ */
+export const nameSchema = z
+  .string()
+  .superRefine((value, ctx) => {
+    if (value.trim() === '') {
+      ctx.addIssue({ code: 'custom', message: 'a name must not be empty or only whitespace', params: { code: 'empty_name' }, input: value });
+    }
+    const control = CONTROL_CHARACTER.exec(value);
+    if (control) {
+      const codePoint = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      ctx.addIssue({
+        code: 'custom',
+        message: `a name must not contain control characters (${codePoint} at index ${control.index})`,
+        params: { code: 'control_character' },
+        input: value,
+      });
+    }
+  })
+  .meta({ minLength: 1, pattern: '^(?!\\s*$)[^\\u0000-\\u001F\\u007F-\\u009F]*$' });
 export const organizationRolesSchema = z.array(z.enum(ORGANIZATION_ROLE_NAMES));
 export const workspaceRolesSchema = z.array(z.enum(WORKSPACE_ROLE_NAMES));
 
@@ -41,7 +68,7 @@ export const memberSchema = z.strictObject({
 
 export const groupSchema = z.strictObject({
   id: idSchema,
-  name: z.string(),
+  name: nameSchema,
   memberIds: list(idSchema),
   orgRoles: organizationRolesSchema.default([]),
 });
@@ -65,7 +92,7 @@ export const connectorPermissionSchema = z.strictObject({
 
 export const workspaceSchema = z.strictObject({
   id: idSchema,
-  name: z.string(),
+  name: nameSchema,
   members: list(workspaceMemberSchema).transform(keyedBy('memberId')),
   groupGrants: list(groupGrantSchema).transform(keyedBy('groupId')),
   connectorPermissions: list(connectorPermissionSchema).transform(keyedBy('connectorId')),
@@ -95,7 +122,7 @@ export const credentialSchema = z.discriminatedUnion('holder', [
 
 export const apiKeySchema = z.strictObject({
   id: idSchema,
-  name: z.string(),
+  name: nameSchema,
   workspaceId: idSchema,
   status: z.enum(API_KEY_STATUSES),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
@@ -110,7 +137,7 @@ export const seatPoolSchema = z.strictObject({
 export const organizationSchema = z.strictObject({
   schemaVersion: z.literal(1),
   id: idSchema,
-  name: z.string(),
+  name: nameSchema,
   revision: z.number().int().min(0).default(0),
   members: list(memberSchema).transform(keyedBy('id')),
   groups: list(groupSchema).transform(keyedBy('id')),

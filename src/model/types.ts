@@ -35,6 +35,8 @@ export type ProblemCode =
   | 'invalid_value'
   | 'invalid_format'
   | 'unsupported_version'
+  | 'empty_name'
+  | 'control_character'
   | 'duplicate_id'
   | 'duplicate_email'
   | 'duplicate_name'
