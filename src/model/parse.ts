@@ -1,6 +1,7 @@
 import { freeze } from 'immer';
 import { z } from 'zod';
 import { checkOrganization } from './check.js';
+import { plainCopy, under } from './plain.js';
 import { formatPath, problemsFromZod } from './problems.js';
 import { organizationSchema } from './schema.js';
 import type { Organization, OrganizationJson, Problem } from './types.js';
@@ -10,21 +11,27 @@ export type ParseResult =
   | { readonly ok: false; readonly problems: readonly Problem[] };
 
 /**
- * Snapshots this library parsed (or produced by a command): `createPolicy` trusts them without a second
- * check. Registered under a global symbol so that the ESM and CommonJS copies of the package, loaded side
- * by side, recognise each other's snapshots.
+ * Snapshots this copy of the library parsed (or produced by a command): `createPolicy` trusts them without
+ * a second check. Module-private on purpose: nothing outside this module can add to it, so no other code in
+ * the process can make `createPolicy` skip validation by forging a mark (a global `Symbol.for` registry
+ * could be filled by anyone). The ESM and CommonJS builds are separate copies with a set each: a snapshot
+ * parsed by one and handed to the other is parsed again there, which costs one check and is always safe.
  */
-const registry = globalThis as { [key: symbol]: WeakSet<object> | undefined };
-const PARSED = Symbol.for('org-policy.parsed-snapshots.v1');
-const parsed: WeakSet<object> = (registry[PARSED] ??= new WeakSet<object>());
+const parsed = new WeakSet<object>();
 
 /**
  * Checks a snapshot against SPEC §6 and returns it typed and deep-frozen, or every problem found —
- * the schema's and the cross-reference rules' together, never only the first.
+ * the schema's and the cross-reference rules' together, never only the first. Never throws: a value
+ * that cannot be read (a throwing getter or Proxy trap), a circular reference or nesting deeper than a
+ * snapshot could is a problem like any other.
  */
 export function parseOrganization(input: unknown): ParseResult {
-  const structural = organizationSchema.safeParse(input, { reportInput: true });
-  const problems = [...(structural.success ? [] : problemsFromZod(structural.error.issues)), ...checkOrganization(input)];
+  // Read once, then decide on that copy: a getter, a Proxy or a cycle cannot make it throw or change its mind.
+  const copy = plainCopy(input);
+  const unreadable = copy.problems.map((p) => p.path);
+  const structural = organizationSchema.safeParse(copy.value, { reportInput: true });
+  const found = [...(structural.success ? [] : problemsFromZod(structural.error.issues)), ...checkOrganization(copy.value)];
+  const problems = [...copy.problems, ...found.filter((p) => !under(p.path, unreadable))];
   if (problems.length > 0 || !structural.success) return Object.freeze({ ok: false, problems: Object.freeze(problems) });
   return Object.freeze({ ok: true, organization: adoptOrganization(structural.data) });
 }
@@ -36,6 +43,12 @@ export function adoptOrganization(organization: z.output<typeof organizationSche
   return frozen;
 }
 
+/**
+ * Whether `value` is a snapshot this copy of the library parsed or produced (so it is valid, typed and
+ * deep-frozen). Only a mark held privately by this module counts: an object that merely looks parsed, or
+ * carries any symbol or property, is not. The ESM and CommonJS builds keep one mark each, so a snapshot
+ * from the other build answers `false` here (and is simply parsed again by `createPolicy`).
+ */
 export function isParsedOrganization(value: unknown): value is Organization {
   return typeof value === 'object' && value !== null && parsed.has(value);
 }
@@ -52,12 +65,32 @@ export class OrganizationError extends Error {
   }
 }
 
-/** The parsed snapshot, or throws an `OrganizationError` listing every problem. */
+/**
+ * The parsed snapshot, or throws an `OrganizationError` listing every problem. A snapshot this copy of the
+ * library parsed is returned as it is. One parsed by another copy (the CommonJS build beside the ESM one,
+ * or a second install of the package) is written back to JSON and parsed again, like any other input.
+ */
 export function loadOrganization(input: unknown): Organization {
   if (isParsedOrganization(input)) return input;
-  const result = parseOrganization(input);
+  const result = parseOrganization(foreignParsedAsJson(input));
   if (!result.ok) throw new OrganizationError(result.problems);
   return result.organization;
+}
+
+/**
+ * An object shaped like a parsed snapshot (its collections are Maps) but without this module's mark is
+ * written back as JSON so that it is checked in full; anything else, or anything that throws on the way,
+ * is returned as it is for `parseOrganization` to report.
+ */
+function foreignParsedAsJson(input: unknown): unknown {
+  try {
+    if (typeof input === 'object' && input !== null && (input as { members?: unknown }).members instanceof Map) {
+      return serializeOrganization(input as Organization);
+    }
+  } catch {
+    // a hostile or half-formed object: parsed as given, and rejected there with its problems
+  }
+  return input;
 }
 
 /** Writes the snapshot back as the JSON of SPEC §6.1: arrays in order, `revision` always, absent roles kept absent. */
