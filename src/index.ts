@@ -4,8 +4,21 @@
  */
 export * from './roles/index.js';
 export * from './model/index.js';
-export * from './connectors/index.js';
-export { createPolicy, type Policy, type ActionName, type WorkspaceRef, type DecisionOptions, type DenyReason, type Explanation, type Grant } from './policy/index.js';
+export {
+  createPolicy,
+  type Policy,
+  type ActionName,
+  type WorkspaceRef,
+  type DecisionOptions,
+  type DenyReason,
+  type Explanation,
+  type Grant,
+  type ToolReason,
+  type ToolsExplanation,
+  type InvokeExplanation,
+  type ConnectorTools,
+  type WorkspaceToolReason,
+} from './policy/index.js';
 export * from './admin/index.js';
 export {
   whoCan,

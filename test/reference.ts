@@ -1,14 +1,13 @@
 /**
  * A plain reference evaluator, read straight from SPEC §2–§4 and §7 over the parsed `Organization`:
- * Maps and loops, recomputed on every call — no index, no bitmask, nothing from src/policy or
- * src/connectors (only the role catalog, which is data). Deliberately simple and slow: the compiled
- * policy must agree with it on every answer (issue 5, "Correctness of the fast path").
+ * Maps and loops, recomputed on every call — no index, no bitmask, no code from src/policy (its reason
+ * types only; the role catalog is data). Deliberately simple and slow: the compiled policy must agree
+ * with it on every answer, which is what keeps the fast path correct.
  * Every function takes `unknown` inputs and never throws (SPEC §3.5).
  */
 import { ROLES, ACTIONS } from '../src/roles/index.js';
 import type { ApiKey, Connector, Member, Organization, Workspace } from '../src/model/index.js';
-import type { DenyReason } from '../src/policy/index.js';
-import type { ToolReason } from '../src/connectors/index.js';
+import type { DenyReason, ToolReason } from '../src/policy/index.js';
 
 const WORKSPACE_ADMINISTRATION = ['workspace.members.manage', 'workspace.connectors.manage', 'workspace.api_keys.manage', 'workspace.settings.manage'];
 const DEFAULT_ROLES = ['workspace_contributor']; // SPEC §3.4

@@ -6,8 +6,7 @@
 import { applyCommand } from '../admin/index.js';
 import type { CommandResult } from '../admin/index.js';
 import type { Organization, OrganizationJson } from '../model/index.js';
-import type { ToolReason } from '../connectors/decide.js';
-import type { DecisionOptions, DenyReason, Grant, Policy } from '../policy/index.js';
+import type { DecisionOptions, DenyReason, Grant, Policy, ToolReason } from '../policy/index.js';
 import { createPolicy } from '../policy/index.js';
 import { policyFor } from '../admin/policy.js';
 import { ACTIONS } from '../roles/index.js';

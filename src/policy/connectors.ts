@@ -1,3 +1,4 @@
+/** The connector half of the compiled index: what every connector looks like from every workspace (SPEC §4.2–§4.5). */
 import type { Connector, ConnectorPermission, Organization } from '../model/index.js';
 
 /** Why every tool of a connector is gone in a workspace, before asking who wants it (SPEC §4.2–§4.3). */

@@ -1,13 +1,13 @@
-import type { ConnectorIndex } from '../connectors/compile.js';
-import { compileConnectors } from '../connectors/compile.js';
-import * as tools from '../connectors/decide.js';
-import type { ConnectorTools, InvokeExplanation, ToolsExplanation } from '../connectors/decide.js';
 import type { Patch } from 'immer';
 import type { Organization, OrganizationJson } from '../model/index.js';
 import { loadOrganization } from '../model/index.js';
 import type { Action } from '../roles/index.js';
 import type { PolicyIndex } from './compile.js';
 import { compileIndex } from './compile.js';
+import type { ConnectorIndex } from './connectors.js';
+import { compileConnectors } from './connectors.js';
+import * as tools from './tools.js';
+import type { ConnectorTools, InvokeExplanation, ToolsExplanation } from './tools.js';
 import { updateCompiled } from './update.js';
 import type { Explanation } from './decide.js';
 import { decide, explainDecision } from './decide.js';
@@ -15,6 +15,8 @@ import type { DecisionOptions } from './options.js';
 
 export type { DecisionOptions } from './options.js';
 export type { DenyReason, Explanation, Grant } from './decide.js';
+export type { ToolReason, ToolsExplanation, InvokeExplanation, ConnectorTools } from './tools.js';
+export type { WorkspaceToolReason } from './connectors.js';
 
 /** An action name; any other string is accepted and denied (`unknown_action`). */
 export type ActionName = Action | (string & {});

@@ -1,9 +1,10 @@
-import type { PolicyIndex } from '../policy/compile.js';
-import { STUDIO_USE, VIBE_USE } from '../policy/actions.js';
-import { keyStanding } from '../policy/decide.js';
-import { ACTIVE, workspaceMask } from '../policy/table.js';
-import { readOption } from '../policy/options.js';
-import type { ConnectorIndex, ConnectorView } from './compile.js';
+/** The tool decisions of SPEC §4, over the same compiled index as `can`: member rows and keys (`compile.ts`) and connector views (`connectors.ts`). */
+import type { PolicyIndex } from './compile.js';
+import { STUDIO_USE, VIBE_USE } from './actions.js';
+import { keyStanding } from './decide.js';
+import { ACTIVE, workspaceMask } from './table.js';
+import { readOption } from './options.js';
+import type { ConnectorIndex, ConnectorView } from './connectors.js';
 
 /** Why a connector's tools, or one tool, are not available: SPEC §7.15, in the order they are checked. */
 export type ToolReason =

@@ -1,6 +1,6 @@
 import type { Patch } from 'immer';
-import type { ConnectorIndex, ConnectorView } from '../connectors/compile.js';
-import { compileConnectors, compileCredentials, compileView, connectorNumbers, fillColumn, isConnected } from '../connectors/compile.js';
+import type { ConnectorIndex, ConnectorView } from './connectors.js';
+import { compileConnectors, compileCredentials, compileView, connectorNumbers, fillColumn, isConnected } from './connectors.js';
 import type { Organization } from '../model/index.js';
 import type { KeyEntry, Memberships, PolicyIndex } from './compile.js';
 import { compileIndex, compileKey, compileMember, directPairsOf, roleListMask } from './compile.js';
