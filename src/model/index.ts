@@ -7,6 +7,7 @@ export {
   serializeOrganization,
   isParsedOrganization,
   organizationJsonSchema,
+  ORGANIZATION_SCHEMA_ID,
   OrganizationError,
   type ParseResult,
 } from './parse.js';

@@ -138,7 +138,25 @@ function serializePermission(p: Organization['connectorPermissions'] extends Rea
   return p.tools ? { connectorId: p.connectorId, mode: p.mode, tools: [...p.tools] } : { connectorId: p.connectorId, mode: p.mode };
 }
 
-/** The JSON Schema of the wire format (draft 2020-12), generated from the zod schema: for services not written in TypeScript. */
+/** The `$id` of the snapshot's JSON Schema: a stable name for schemaVersion 1, not an address to download it from. */
+export const ORGANIZATION_SCHEMA_ID = 'https://github.com/org-policy/org-policy/schemas/organization.v1.schema.json';
+
+/**
+ * The JSON Schema of the wire format (draft 2020-12), generated from the zod schema: for services not
+ * written in TypeScript. The package ships it as `org-policy/organization.schema.json`.
+ *
+ * It checks structure only: fields, types, formats and enumerations. The cross-reference rules and
+ * invariants (dangling and duplicate ids, unknown and wrong-scope roles, seats beyond a pool, an active
+ * `organization_admin`, …) need `parseOrganization`, so a snapshot that passes the schema may still be refused.
+ */
 export function organizationJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(organizationSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const { $schema, ...rest } = z.toJSONSchema(organizationSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return {
+    $schema,
+    $id: ORGANIZATION_SCHEMA_ID,
+    title: 'org-policy organization snapshot (schemaVersion 1)',
+    description:
+      'Structure only: fields, types, formats and enumerations. References between entities and the invariants (unique ids and emails, known roles of the right scope, seats within pools, an active organization_admin) are checked by parseOrganization in org-policy.',
+    ...rest,
+  };
 }
