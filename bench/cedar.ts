@@ -1,6 +1,6 @@
 /**
  * Cedar (`@cedar-policy/cedar-wasm`, the official WASM build of the Cedar authorizer) as the third peer of
- * issue 5, encoding the same organization the way Cedar is meant to be used:
+ * the benchmark, encoding the same organization the way Cedar is meant to be used:
  *
  * - A Cedar schema (entity types, actions and what they apply to); the policies are validated against it,
  *   strictly, at build (the entities built here conform to it too). It is not passed with each request:

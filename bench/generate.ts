@@ -1,5 +1,5 @@
 /**
- * A deterministic organization generator for `npm run bench` (issue 5). Seeded PRNG (mulberry32), no
+ * A deterministic organization generator for `npm run bench`. Seeded PRNG (mulberry32), no
  * `Math.random`: the same scale always yields the same snapshot and the same query streams.
  */
 import type { OrganizationJson } from 'org-policy';

@@ -1,5 +1,5 @@
 /**
- * The peers of issue 5, each encoding the same organization the way its library is meant to be used.
+ * The peers org-policy is measured against, each encoding the same organization the way its library is meant to be used.
  * What the peer cannot express is done by a thin wrapper around it, and named here:
  * - API-key expiry and revocation (time is not a rule either library evaluates on its own): wrapper.
  * - "Which scope does this action have" (to ignore the workspace of an organization action, §3.2): wrapper.

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scale=S|M|L]` (issue 5). Measures org-policy from src/ through tsx (the same code
+ * `npm run bench [-- --scale=S|M|L]`. Measures org-policy from src/ through tsx (the same code
  * tsup bundles into dist/), and its peers on the same generated organization and query streams.
  * Every rate is the median of 5 passes after one warm-up pass. Run by `npm run bench` with --expose-gc.
  */

@@ -25,7 +25,7 @@ function parsed(json: OrganizationJson): Organization {
   return result.organization;
 }
 
-/** The decisions' options as issue 6 asks: expiring keys judged as `can` judges them, both products. */
+/** The decisions' options, every kind: expiring keys judged as `can` judges them, both products. */
 const arbOptions = fc.oneof(
   fc.constant(undefined),
   fc.constantFrom(...INSTANTS).map((now) => ({ now })),
@@ -74,7 +74,7 @@ const arbPair = arbOrganization()
   .map(parsed)
   .chain((before) => arbCommandOn(before).map(({ actor, command }) => ({ before, actor, command })));
 
-describe('analysis (issue 6) — property-based on random small organizations', () => {
+describe('analysis — property-based on random small organizations', () => {
   it('whoCan: p is listed for (action, workspace) exactly when can(p, action, workspace), with explain’s grants', () => {
     fc.assert(
       fc.property(arbOrganization(), arbOptions, fc.constantFrom(...actionNames), fc.nat(), (json, options, action, wsPick) => {

@@ -18,7 +18,7 @@ beforeAll(() => {
   if (!existsSync(bin)) spawnSync('npx', ['tsup'], { cwd: root, stdio: 'ignore' });
 }, 120_000);
 
-describe('org-policy CLI (issue 6): the built bin on fixture files', () => {
+describe('org-policy CLI: the built bin on fixture files', () => {
   it('validate: exit 0 on a valid snapshot', () => {
     const run = cli(['validate', SAMPLE]);
     expect(run).toMatchObject({ code: 0, stdout: 'valid\n' });

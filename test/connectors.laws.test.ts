@@ -1,5 +1,5 @@
 /**
- * The laws of SPEC §4 (issue 3), over random valid organizations: each stated in one line as the SPEC
+ * The laws of SPEC §4, over random valid organizations: each stated in one line as the SPEC
  * would, checked on at least 1,000 generated cases.
  */
 import fc from 'fast-check';

@@ -1,5 +1,5 @@
 /**
- * The laws of SPEC §3 and the agreement law of issue 5 ("Correctness of the fast path"), as properties over
+ * The laws of SPEC §3 and the agreement of the fast path with a plain reading of the SPEC, as properties over
  * random valid organizations (test/arbitraries.ts) and random queries including garbage, ≥ 1,000 runs each.
  * The compiled policy is compared with the plain reference evaluator (test/reference.ts).
  */
@@ -267,7 +267,7 @@ describe('SPEC §3.5 fail closed: an unknown principal, workspace or action, or 
   });
 });
 
-describe('SPEC §3.7 explain returns the same decision as can, and both agree with a plain reading of the SPEC (issue 5)', () => {
+describe('SPEC §3.7 explain returns the same decision as can, and both agree with a plain reading of the SPEC', () => {
   it('explain(...).allowed === can(...) on every random query', () => {
     fc.assert(
       fc.property(arbOrganizationWithQueries, ([json, queries]) => {

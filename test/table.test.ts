@@ -1,5 +1,5 @@
 /**
- * Issue 5, the persistent structures under `policy.update`: `MemberTable` (member rows packed in one
+ * The persistent structures under `policy.update`: `MemberTable` (member rows packed in one
  * Int32Array, appended past everything written, moved to a fresh buffer when it is full) and `LayeredMap` (a base Map
  * and a layer of changes, folded when the layer grows). Model-based: every version ever made — updated
  * in place at the tip, branched from an older version, compacted, folded — must keep answering exactly

@@ -1,5 +1,5 @@
 /**
- * Issue 5, incremental update: after random admin-like changes (and sequences of them), expressed as the
+ * The incremental update: after random admin-like changes (and sequences of them), expressed as the
  * immer patches an admin command emits, `policy.update` answers exactly like a policy built from scratch
  * on the final snapshot — on every principal × action × workspace, and every connector's tools.
  */
@@ -146,7 +146,7 @@ function expectSameAnswers(updated: Policy, rebuilt: Policy) {
   }
 }
 
-describe('policy.update (issue 5: incremental recompilation answers like a full build)', () => {
+describe('policy.update (incremental recompilation answers like a full build)', () => {
   it('one random change: the updated policy answers like createPolicy on the new snapshot', () => {
     fc.assert(
       fc.property(change, (step) => {
@@ -233,7 +233,7 @@ const adminCommand: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ type: fc.constant('setApiKeyExpiry'), keyId: pickOne(KEYS), expiresAt: pickOne([null, '2026-07-01T00:00:00Z']) }),
 ) as fc.Arbitrary<Command>;
 
-describe('policy.update driven by applyCommand (issue 5: after random admin command sequences, update = full build)', () => {
+describe('policy.update driven by applyCommand (after random admin command sequences, update = full build)', () => {
   it('each applied command\'s patches, fed to update(), give a policy that answers like createPolicy on the final snapshot', () => {
     let applied = 0;
     fc.assert(
@@ -256,7 +256,7 @@ describe('policy.update driven by applyCommand (issue 5: after random admin comm
   });
 });
 
-describe('policy.update of groups (issue 5: one group recompiles its members only)', () => {
+describe('policy.update of groups (one group recompiles its members only)', () => {
   it("keeps a member's groups in snapshot order, so explain lists group grants as a full build does", () => {
     let organization = baseOrganization();
     let policy = createPolicy(organization);
@@ -279,7 +279,7 @@ describe('policy.update of groups (issue 5: one group recompiles its members onl
   });
 });
 
-describe('policy.update is incremental for one member, workspace, group or connector (issue 5)', () => {
+describe('policy.update is incremental for one member, workspace, group or connector', () => {
   const connector = { name: 'c3-name', visibility: 'organization', authentication: 'none', origin: 'custom', capabilities: 'read_write', tools: [{ name: 'x', access: 'read' }] };
   const sequences: Command[][] = [
     [{ type: 'setGroupMembers', groupId: 'g0', memberIds: ['m3', '__proto__'] }],

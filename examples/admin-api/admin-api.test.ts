@@ -1,6 +1,6 @@
 /**
  * The Admin API server driven as a client would: real HTTP on loopback, a real PGlite database in a
- * temporary DATA_DIR. Issue 4, "The Admin API server example"; SPEC §5, §7.2, §7.20.
+ * temporary DATA_DIR. SPEC §5, §7.2, §7.20.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

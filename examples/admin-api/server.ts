@@ -1,5 +1,5 @@
 /**
- * The Admin API server example (issue 4): `node:http`, admin keys in an `x-api-key` header, the
+ * The Admin API server example: `node:http`, admin keys in an `x-api-key` header, the
  * library's pure commands (SPEC §5) on a snapshot stored in PGlite, every applied and refused command
  * in an append-only audit log, and concurrent commands serialized by an optimistic check on `revision`.
  */

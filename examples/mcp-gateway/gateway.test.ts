@@ -1,7 +1,7 @@
 /**
  * The MCP gateway driven as a client would: the official MCP SDK client over Streamable HTTP on a
  * loopback port, with `@modelcontextprotocol/server-everything` (a real MCP server no one here wrote)
- * as two upstream connectors over stdio. Issue 3, "The MCP gateway example".
+ * as two upstream connectors over stdio.
  */
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

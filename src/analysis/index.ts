@@ -1,5 +1,5 @@
 /**
- * Analysis (issue 6): who can, what can one principal do, and what does a change do — answered on the
+ * Analysis: who can, what can one principal do, and what does a change do — answered on the
  * compiled policy itself, so every answer agrees exactly with `can` / `toolsAvailable` (it is built
  * from their calls, never from a second reading of the rules).
  */

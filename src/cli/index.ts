@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `org-policy`: the command-line tool (issue 6). The only place in src/ that reads files, stdin, the
+ * `org-policy`: the command-line tool. The only place in src/ that reads files, stdin, the
  * clock and sets the exit code. Exit codes: 0 valid/allowed, 1 invalid/denied, 2 usage error, unreadable
  * file, malformed JSON, or (for every command but validate) a snapshot that does not parse.
  */

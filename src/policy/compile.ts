@@ -8,7 +8,7 @@ import type { Row } from './table.js';
 import { ACTIVE, ADMIN_ANYWHERE, MemberTable, ORGANIZATION_ADMIN } from './table.js';
 
 /**
- * The compiled form of a snapshot (issue 5): ids interned to small numbers and every member's
+ * The compiled form of a snapshot: ids interned to small numbers and every member's
  * effective actions as bitsets in one packed table, so that `can` is two `Map` look-ups, a short scan
  * of one row and a bit test. Built once per snapshot; never mutated after it is returned.
  */

@@ -1,5 +1,5 @@
 /**
- * A persistent map for the incremental update of issue 5: a shared base `Map` and a small layer of
+ * A persistent map for the incremental `policy.update`: a shared base `Map` and a small layer of
  * changes on top. Deriving a changed map copies the layer (a few entries), never the base (100,000
  * principals at scale L would cost ~10 ms per admin change), so the previous policy's map is never
  * touched. When the layer would grow past a fraction of the base, the map being derived from first

@@ -1,7 +1,7 @@
 import { LayeredMap } from './layered.js';
 
 /**
- * Every member's compiled decisions, packed in one `Int32Array` (issue 5). A decision reads one
+ * Every member's compiled decisions, packed in one `Int32Array`. A decision reads one
  * member's row — a few neighbouring integers — instead of following pointers from a member object to a
  * `Map` to its backing store, which at 100,000 members is a cache miss at every step.
  *

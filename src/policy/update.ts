@@ -7,7 +7,7 @@ import { compileIndex, compileKey, compileMember, directPairsOf, roleListMask } 
 import type { Row } from './table.js';
 
 /**
- * Incremental recompilation (issue 5): the patches of one admin command name the entities it touched;
+ * Incremental recompilation: the patches of one admin command name the entities it touched;
  * only their compiled entries are rebuilt. Nothing the previous policy reads is written: changed rows
  * and relation entries go into new layers (`MemberTable`, `LayeredMap`), and the small flat arrays
  * (workspace numbers, connector views) are copied before they change, so the old policy keeps answering
