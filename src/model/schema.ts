@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ORGANIZATION_ROLE_NAMES, WORKSPACE_ROLE_NAMES } from '../roles/index.js';
+import { IdMap } from './idmap.js';
 
 /**
  * The snapshot format, version 1 (SPEC §6.1). The wire format is arrays, so order is kept and any
@@ -53,6 +54,10 @@ export const workspaceRolesSchema = z.array(z.enum(WORKSPACE_ROLE_NAMES));
 
 function keyedBy<K extends string>(key: K) {
   return <T extends Record<K, string>>(items: T[]): Map<string, T> => new Map(items.map((item) => [item[key], item]));
+}
+/** The organization's own collections: an `IdMap`, so that a command on one entity copies O(√n) of it (see idmap.ts). */
+function idMapBy<K extends string>(key: K) {
+  return <T extends Record<K, string>>(items: T[]): IdMap<T> => new IdMap(items.map((item) => [item[key], item] as const));
 }
 function list<T extends z.ZodType>(item: T) {
   return z.array(item).default([]);
@@ -139,12 +144,12 @@ export const organizationSchema = z.strictObject({
   id: idSchema,
   name: nameSchema,
   revision: z.number().int().min(0).default(0),
-  members: list(memberSchema).transform(keyedBy('id')),
-  groups: list(groupSchema).transform(keyedBy('id')),
-  workspaces: list(workspaceSchema).transform(keyedBy('id')),
-  connectors: list(connectorSchema).transform(keyedBy('id')),
-  connectorPermissions: list(connectorPermissionSchema).transform(keyedBy('connectorId')),
-  credentials: list(credentialSchema).transform(keyedBy('id')),
-  apiKeys: list(apiKeySchema).transform(keyedBy('id')),
-  seatPools: list(seatPoolSchema).transform(keyedBy('product')),
+  members: list(memberSchema).transform(idMapBy('id')),
+  groups: list(groupSchema).transform(idMapBy('id')),
+  workspaces: list(workspaceSchema).transform(idMapBy('id')),
+  connectors: list(connectorSchema).transform(idMapBy('id')),
+  connectorPermissions: list(connectorPermissionSchema).transform(idMapBy('connectorId')),
+  credentials: list(credentialSchema).transform(idMapBy('id')),
+  apiKeys: list(apiKeySchema).transform(idMapBy('id')),
+  seatPools: list(seatPoolSchema).transform(idMapBy('product')),
 });
