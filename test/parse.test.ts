@@ -1,7 +1,8 @@
 /**
- * SPEC §6 / §6.1 / §7.12 / §7.18: `parseOrganization` lists every problem — stable code and path — never
- * only the first; the parsed snapshot is deep-frozen; `serializeOrganization` writes the same JSON back;
- * `createPolicy` throws for an invalid input and trusts a parsed one.
+ * SPEC §6 / §6.1 / §7.12 / §7.18 / §7.21: `parseOrganization` lists every problem — stable code and path —
+ * never only the first, and never throws, whatever it is given; the parsed snapshot is deep-frozen;
+ * `serializeOrganization` writes the same JSON back; `createPolicy` throws for an invalid input and
+ * trusts a parsed one.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,6 +10,7 @@ import {
   createPolicy,
   organizationBuilder,
   organizationJsonSchema,
+  nameSchema,
   organizationSchema,
   parseOrganization,
   serializeOrganization,
@@ -527,5 +529,268 @@ describe('SPEC §6 organizationJsonSchema() describes the wire format', () => {
 
   it('is plain JSON', () => {
     expect(JSON.parse(JSON.stringify(schema))).toEqual(schema);
+  });
+});
+
+describe('SPEC §7.21 names are non-empty, not only whitespace, and contain no control characters', () => {
+  const KINDS: [string, string, (json: Json, name: unknown) => void][] = [
+    ['the organization', 'name', (j, name) => (j.name = name)],
+    ['a workspace', 'workspaces.0.name', (j, name) => (j.workspaces[0].name = name)],
+    ['a group', 'groups.0.name', (j, name) => (j.groups[0].name = name)],
+    ['an API key', 'apiKeys.0.name', (j, name) => (j.apiKeys[0].name = name)],
+  ];
+  const REFUSED: [string, string, ProblemCode[]][] = [
+    ['empty', '', ['empty_name']],
+    ['spaces only', '   ', ['empty_name']],
+    ['Unicode spaces only (no-break, ideographic)', '\u00a0\u3000', ['empty_name']],
+    ['a tab only', '\t', ['empty_name', 'control_character']],
+    ['a newline only', '\n', ['empty_name', 'control_character']],
+    ['a tab inside', 'Research\tLab', ['control_character']],
+    ['a newline inside', 'Research\nLab', ['control_character']],
+    ['a carriage return at the end', 'Research\r', ['control_character']],
+    ['NUL', 'Research\u0000', ['control_character']],
+    ['DEL (U+007F)', 'Re\u007fsearch', ['control_character']],
+    ['a C1 control (U+0085, next line)', 'Re\u0085search', ['control_character']],
+    ['a C1 control (U+009F)', '\u009fResearch', ['control_character']],
+  ];
+  const ACCEPTED = ['R', 'Research & Development', '  padded  ', 'Forschung – Ünïcödé 研究 🚀', 'zero\u200bwidth', 'x'.repeat(500)];
+
+  for (const [kind, path, set] of KINDS) {
+    it.each(REFUSED)(`${kind}: %s is refused`, (_what, name, codes) => {
+      expect(problemsOf((j) => set(j, name))).toEqual(codes.map((code) => [code, path]));
+    });
+    it(`${kind}: ordinary names load`, () => {
+      for (const name of ACCEPTED) {
+        const json = valid();
+        set(json, name);
+        const result = parseOrganization(json);
+        expect(result.ok ? [] : result.problems).toEqual([]);
+      }
+    });
+  }
+
+  it('messages say where, what, and which character', () => {
+    const json = valid();
+    json.workspaces[0].name = '  ';
+    json.groups[0].name = 'eng\u0007';
+    const result = parseOrganization(json);
+    expect(result.ok ? [] : result.problems.map((p) => p.message)).toEqual([
+      'groups[0].name: a name must not contain control characters (U+0007 at index 3)',
+      'workspaces[0].name: a name must not be empty or only whitespace',
+    ]);
+  });
+
+  it('every broken name is reported at once, beside the other problems', () => {
+    const found = problemsOf((j) => {
+      j.name = '';
+      j.workspaces[1].name = ' ';
+      j.groups[0].name = 'a\nb';
+      j.apiKeys[0].name = '\u0000'; // NUL is not whitespace: a control character only
+      j.members[1].status = 'gone';
+    });
+    expect([...found].sort()).toEqual(
+      ([
+        ['empty_name', 'name'],
+        ['empty_name', 'workspaces.1.name'],
+        ['control_character', 'groups.0.name'],
+        ['control_character', 'apiKeys.0.name'],
+        ['invalid_value', 'members.1.status'],
+      ] as Found[]).sort(),
+    );
+  });
+
+  it('a name that is not a string is invalid_type, as before', () => {
+    expect(problemsOf((j) => (j.workspaces[0].name = 7))).toEqual([['invalid_type', 'workspaces.0.name']]);
+  });
+
+  it('nameSchema, exported for command payloads, carries the stable code in params.code', () => {
+    const codes = (value: unknown) => {
+      const result = nameSchema.safeParse(value);
+      return result.success ? [] : result.error.issues.map((i) => (i.code === 'custom' ? (i.params as { code: string }).code : i.code));
+    };
+    expect(codes('Research')).toEqual([]);
+    expect(codes(' ')).toEqual(['empty_name']);
+    expect(codes('a\u009fb')).toEqual(['control_character']);
+    expect(codes('\t')).toEqual(['empty_name', 'control_character']);
+    expect(codes(1)).toEqual(['invalid_type']);
+  });
+
+  it('the JSON Schema states the same rule as a pattern, agreeing with the parser on every case', () => {
+    const schema = organizationJsonSchema() as { properties: Record<string, { minLength?: number; pattern?: string; items?: { properties: Record<string, { pattern?: string }> } }> };
+    const patterns = [
+      schema.properties.name!.pattern,
+      schema.properties.workspaces!.items!.properties.name!.pattern,
+      schema.properties.groups!.items!.properties.name!.pattern,
+      schema.properties.apiKeys!.items!.properties.name!.pattern,
+    ];
+    expect(schema.properties.name!.minLength).toBe(1);
+    for (const pattern of patterns) {
+      expect(pattern).toBe(patterns[0]);
+      const regex = new RegExp(pattern!, 'u');
+      for (const [, name] of REFUSED) expect(regex.test(name), JSON.stringify(name)).toBe(false);
+      for (const name of ACCEPTED) expect(regex.test(name), name).toBe(true);
+    }
+  });
+});
+
+describe('SPEC §6 parseOrganization never throws: hostile inputs are problems, read once', () => {
+  const codesOf = (input: unknown): Found[] => {
+    const result = parseOrganization(input);
+    expect(result.ok).toBe(false);
+    return result.ok ? [] : result.problems.map((p) => [p.code, p.path.join('.')]);
+  };
+  const throwingGetter = <T extends object>(target: T, key: string, error: unknown = new Error('boom')): T =>
+    Object.defineProperty(target, key, { enumerable: true, get: () => { throw error; } });
+
+  it('a throwing getter is unreadable_value at its path, with what it threw', () => {
+    const json = throwingGetter(valid(), 'name');
+    const result = parseOrganization(json);
+    expect(result.ok ? [] : result.problems).toEqual([{ code: 'unreadable_value', path: ['name'], message: 'name could not be read (it threw "boom")' }]);
+    expect(codesOf(((j) => (throwingGetter(j.members[1], 'email'), j))(valid()))).toEqual([['unreadable_value', 'members.1.email']]);
+  });
+
+  it('a getter that throws something hostile (a Proxy whose every trap throws) is still described safely', () => {
+    const hostile = new Proxy({}, {
+      get: () => { throw new Error('get'); },
+      getPrototypeOf: () => { throw new Error('getPrototypeOf'); },
+    });
+    const result = parseOrganization(throwingGetter(valid(), 'name', hostile));
+    expect(result.ok ? [] : result.problems.map((p) => p.message)).toEqual(['name could not be read (it threw)']);
+  });
+
+  it('Proxies whose traps throw: ownKeys, get, at the root, on an entity, on a list', () => {
+    const trap = () => { throw new Error('trap'); };
+    expect(codesOf(new Proxy({}, { ownKeys: trap }))).toEqual([['unreadable_value', '']]);
+    const fields = Object.keys(valid());
+    expect(fields).toContain('members');
+    expect(codesOf(new Proxy(valid(), { get: trap }))).toEqual(fields.map((field): Found => ['unreadable_value', field]));
+    expect(codesOf(((j) => ((j.workspaces[0] = new Proxy(j.workspaces[0], { ownKeys: trap })), j))(valid()))).toEqual([['unreadable_value', 'workspaces.0']]);
+    expect(codesOf(((j) => ((j.members = new Proxy(j.members, { get: trap })), j))(valid()))).toEqual([['unreadable_value', 'members']]);
+    expect(codesOf(((j) => ((j.members = new Proxy(j.members, { getOwnPropertyDescriptor: trap, get: (t, k) => (k === '1' ? trap() : Reflect.get(t, k)) })), j))(valid()))).toEqual([
+      ['unreadable_value', 'members.1'],
+    ]);
+  });
+
+  it('a revoked Proxy is unreadable, not a TypeError', () => {
+    const { proxy, revoke } = Proxy.revocable(valid(), {});
+    revoke();
+    expect(codesOf(proxy)).toEqual([['unreadable_value', '']]);
+    const json = valid();
+    const inner = Proxy.revocable(json.groups[0], {});
+    inner.revoke();
+    json.groups[0] = inner.proxy;
+    expect(codesOf(json)).toEqual([['unreadable_value', 'groups.0']]);
+  });
+
+  it('an unreadable collection reports itself only: no dangling references or missing admin inferred from it', () => {
+    const json = valid();
+    json.members = new Proxy(json.members, { get: () => { throw new Error('members'); } });
+    expect(codesOf(json)).toEqual([['unreadable_value', 'members']]);
+    const admin = valid();
+    throwingGetter(admin.members[0], 'orgRoles');
+    expect(codesOf(admin)).toEqual([['unreadable_value', 'members.0.orgRoles']]);
+    const workspace = valid();
+    throwingGetter(workspace.workspaces[0], 'id');
+    expect(codesOf(workspace)).toEqual([['unreadable_value', 'workspaces.0.id']]);
+  });
+
+  it('toJSON is never called: an own one is an unknown field, a throwing getter for it unreadable, an inherited one ignored', () => {
+    const own = valid();
+    own.toJSON = () => { throw new Error('toJSON'); };
+    expect(codesOf(own)).toEqual([['unknown_field', 'toJSON']]);
+    expect(codesOf(throwingGetter(valid(), 'toJSON'))).toEqual([['unreadable_value', 'toJSON'], ['unknown_field', 'toJSON']]);
+    class Snapshot {
+      toJSON(): never {
+        throw new Error('toJSON');
+      }
+    }
+    const inherited = Object.assign(new Snapshot(), valid());
+    const result = parseOrganization(inherited);
+    expect(result.ok ? [] : result.problems).toEqual([]);
+  });
+
+  it('a getter answering differently on each read is read once: what was checked is what is kept', () => {
+    let reads = 0;
+    const json = valid();
+    Object.defineProperty(json, 'name', { enumerable: true, get: () => (reads++ === 0 ? 'Acme' : '') });
+    const result = parseOrganization(json);
+    expect(reads).toBe(1);
+    expect(result.ok && result.organization.name).toBe('Acme');
+
+    let roleReads = 0;
+    const flipping = valid();
+    Object.defineProperty(flipping.members[1], 'orgRoles', { enumerable: true, get: () => (roleReads++ === 0 ? ['member'] : ['organization_admin', 'dev']) });
+    const flipped = parseOrganization(flipping);
+    expect(roleReads).toBe(1);
+    expect(flipped.ok && flipped.organization.members.get('bob')!.orgRoles).toEqual(['member']);
+
+    let badFirst = 0;
+    const refused = valid();
+    Object.defineProperty(refused, 'name', { enumerable: true, get: () => (badFirst++ === 0 ? ' ' : 'Acme') });
+    expect(codesOf(refused)).toEqual([['empty_name', 'name']]);
+    expect(badFirst).toBe(1);
+  });
+
+  it('deep nesting is too_deep, never a stack overflow (an object 100 000 levels deep, an array as the root)', () => {
+    const json = valid();
+    let object: Json = (json.extra = {});
+    for (let i = 0; i < 100_000; i++) object = object.x = {};
+    const found = codesOf(json);
+    expect(found.map(([code]) => code)).toEqual(['too_deep', 'unknown_field']);
+    expect(found[0]![1]).toBe(['extra', ...Array<string>(31).fill('x')].join('.'));
+
+    const root: Json[] = [];
+    let array = root;
+    for (let i = 0; i < 100_000; i++) array.push((array = []));
+    expect(codesOf(root).map(([code]) => code)).toEqual(['too_deep', 'invalid_type']);
+    expect(() => createPolicy(json)).toThrow(OrganizationError);
+  });
+
+  it('a circular reference is circular_reference, not an endless walk', () => {
+    const json = valid();
+    json.workspaces[0].self = json.workspaces[0];
+    expect(codesOf(json)).toEqual([['circular_reference', 'workspaces.0.self'], ['unknown_field', 'workspaces.0.self']]);
+    const list = valid();
+    list.groups[0].memberIds.push(list.groups[0].memberIds);
+    expect(codesOf(list)).toEqual([['circular_reference', 'groups.0.memberIds.2']]);
+  });
+
+  it('an object reached twice is read once and copied once: a shared list loads, an exponential DAG ends at once', () => {
+    const shared = valid();
+    shared.workspaces[1].members = shared.workspaces[0].members;
+    const result = parseOrganization(shared);
+    expect(result.ok ? [] : result.problems).toEqual([]);
+
+    const dag = valid();
+    let node: Json = {};
+    for (let i = 0; i < 25; i++) node = { left: node, right: node };
+    dag.extra = node;
+    const started = performance.now();
+    expect(codesOf(dag)).toEqual([['unknown_field', 'extra']]);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('an array-like whose length is absurd is unreadable, not an endless loop', () => {
+    const json = valid();
+    json.members = new Proxy(json.members, { get: (t, k) => (k === 'length' ? 1e15 : Reflect.get(t, k)) });
+    expect(codesOf(json)).toEqual([['unreadable_value', 'members']]);
+  });
+
+  it('null, undefined and every non-object are typed problems', () => {
+    const problems = (input: unknown) => codesOf(input);
+    for (const input of [null, 42, 'acme', true, 10n, Symbol('org'), () => valid(), []]) expect(problems(input)).toEqual([['invalid_type', '']]);
+    expect(problems(undefined)).toEqual([['missing_field', '']]);
+    expect(codesOf(((j) => ((j.members[1].seats = () => 1), j))(valid()))).toEqual([['invalid_type', 'members.1.seats']]);
+  });
+
+  it('createPolicy given a hostile input throws OrganizationError listing the problem, never the getter\'s own error', () => {
+    let error: unknown;
+    try {
+      createPolicy(throwingGetter(valid(), 'name'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(OrganizationError);
+    expect((error as OrganizationError).problems.map((p) => p.code)).toEqual(['unreadable_value']);
   });
 });

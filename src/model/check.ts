@@ -1,3 +1,4 @@
+import { containsUnreadable, isUnreadable } from './plain.js';
 import type { Path } from './problems.js';
 import { isRecord, problem, quote } from './problems.js';
 import type { Problem } from './types.js';
@@ -6,7 +7,8 @@ import type { Problem } from './types.js';
  * The load rules that a schema cannot state (SPEC §6): ids unique and resolved, canonical lists,
  * seats within pools, permissions that fit their connector, at least one active organization admin.
  * Reads the raw input defensively, so that it reports alongside the schema's problems; whatever is
- * malformed is left to the schema's report.
+ * malformed is left to the schema's report. References into a collection that could not be read in
+ * full (see `plainCopy`) are not checked: whether they resolve is unknown, not false.
  */
 export function checkOrganization(input: unknown): Problem[] {
   if (!isRecord(input)) return [];
@@ -19,6 +21,7 @@ export function checkOrganization(input: unknown): Problem[] {
   const connectors = indexById(input, 'connectors', 'connector', at);
   indexById(input, 'credentials', 'credential', at);
   const apiKeys = indexById(input, 'apiKeys', 'API key', at);
+  const connectorsReadable = readable(input.connectors);
   const pools = new Map<string, { index: number; size: unknown; held: number }>();
 
   entries(input.seatPools, (pool, i) => {
@@ -58,7 +61,7 @@ export function checkOrganization(input: unknown): Problem[] {
 
   entries(input.groups, (group, i) => {
     uniqueStrings(group.memberIds, ['groups', i, 'memberIds'], 'member', at, (id, path) => {
-      if (!members.has(id)) at(path, 'dangling_reference', `member ${quote(id)} does not exist`);
+      if (!members.resolves(id)) at(path, 'dangling_reference', `member ${quote(id)} does not exist`);
     });
     if (Array.isArray(group.orgRoles)) uniqueStrings(group.orgRoles, ['groups', i, 'orgRoles'], 'role', at);
   });
@@ -79,7 +82,7 @@ export function checkOrganization(input: unknown): Problem[] {
       at([...path, 'workspaceIds'], 'workspace_ids_not_allowed', 'an organization connector is visible in every workspace and takes no workspaceIds');
     } else if (connector.visibility === 'workspace') {
       uniqueStrings(connector.workspaceIds, [...path, 'workspaceIds'], 'workspace', at, (workspaceId, p) => {
-        if (!workspaces.has(workspaceId)) at(p, 'dangling_reference', `workspace ${quote(workspaceId)} does not exist`);
+        if (!workspaces.resolves(workspaceId)) at(p, 'dangling_reference', `workspace ${quote(workspaceId)} does not exist`);
       });
     }
     entries(connector.tools, (tool, t) => {
@@ -100,7 +103,7 @@ export function checkOrganization(input: unknown): Problem[] {
       const connectorId = str(permission.connectorId);
       const tools = connectorId === undefined ? undefined : toolsOf.get(connectorId);
       if (connectorId !== undefined) {
-        if (!tools) at([...path, 'connectorId'], 'dangling_reference', `connector ${quote(connectorId)} does not exist`);
+        if (!tools && connectorsReadable) at([...path, 'connectorId'], 'dangling_reference', `connector ${quote(connectorId)} does not exist`);
         if (seen.has(connectorId)) at([...path, 'connectorId'], 'duplicate_entry', `connector ${quote(connectorId)} already has a permission here`);
         seen.add(connectorId);
       }
@@ -137,12 +140,12 @@ export function checkOrganization(input: unknown): Problem[] {
     reference(key.workspaceId, [...path, 'workspaceId'], workspaces, 'workspace', at);
     if (Array.isArray(key.connectorScopes)) {
       uniqueStrings(key.connectorScopes, [...path, 'connectorScopes'], 'connector', at, (id, p) => {
-        if (!connectors.has(id)) at(p, 'dangling_reference', `connector ${quote(id)} does not exist`);
+        if (!connectors.resolves(id)) at(p, 'dangling_reference', `connector ${quote(id)} does not exist`);
       });
     }
   });
 
-  if (Array.isArray(input.members) && !hasActiveAdmin(input)) {
+  if (Array.isArray(input.members) && !containsUnreadable(input.members) && !containsUnreadable(input.groups) && !hasActiveAdmin(input)) {
     at(['members'], 'no_active_admin', 'the organization needs at least one active organization_admin (directly or through a group)');
   }
   return out;
@@ -167,7 +170,12 @@ function hasActiveAdmin(input: Record<string, unknown>): boolean {
   return found;
 }
 
-function indexById(input: Record<string, unknown>, field: string, kind: string, at: Report): Map<string, Path> {
+/** The ids of one collection; `resolves` answers "maybe" (true) for every id when the collection could not be read in full. */
+interface Index extends ReadonlyMap<string, Path> {
+  resolves(id: string): boolean;
+}
+
+function indexById(input: Record<string, unknown>, field: string, kind: string, at: Report): Index {
   const ids = new Map<string, Path>();
   entries(input[field], (entity, i) => {
     const id = str(entity.id);
@@ -175,15 +183,22 @@ function indexById(input: Record<string, unknown>, field: string, kind: string, 
     if (ids.has(id)) at([field, i, 'id'], 'duplicate_id', `${kind} id ${quote(id)} is already used by ${field}[${ids.get(id)![1]}]`);
     else ids.set(id, [field, i]);
   });
-  return ids;
+  const complete = readable(input[field]);
+  return Object.assign(ids, { resolves: (id: string) => !complete || ids.has(id) });
 }
 
-function grants(list: unknown, base: Path, key: 'memberId' | 'groupId', targets: Map<string, Path>, kind: string, at: Report) {
+/** False when the collection, one of its entries or an entry's id could not be read. */
+function readable(list: unknown): boolean {
+  if (isUnreadable(list)) return false;
+  return !Array.isArray(list) || list.every((entry) => !isUnreadable(entry) && !(isRecord(entry) && isUnreadable(entry.id)));
+}
+
+function grants(list: unknown, base: Path, key: 'memberId' | 'groupId', targets: Index, kind: string, at: Report) {
   const seen = new Set<string>();
   entries(list, (grant, i) => {
     const id = str(grant[key]);
     if (id !== undefined) {
-      if (!targets.has(id)) at([...base, i, key], 'dangling_reference', `${kind} ${quote(id)} does not exist`);
+      if (!targets.resolves(id)) at([...base, i, key], 'dangling_reference', `${kind} ${quote(id)} does not exist`);
       if (seen.has(id)) at([...base, i, key], 'duplicate_entry', `${kind} ${quote(id)} is already in this workspace`);
       seen.add(id);
     }
@@ -210,9 +225,9 @@ function uniqueStrings(list: unknown, path: Path, kind: string, at: Report, each
   });
 }
 
-function reference(value: unknown, path: Path, targets: Map<string, Path>, kind: string, at: Report) {
+function reference(value: unknown, path: Path, targets: Index, kind: string, at: Report) {
   const id = str(value);
-  if (id !== undefined && !targets.has(id)) at(path, 'dangling_reference', `${kind} ${quote(id)} does not exist`);
+  if (id !== undefined && !targets.resolves(id)) at(path, 'dangling_reference', `${kind} ${quote(id)} does not exist`);
 }
 
 function entries(list: unknown, each: (entry: Record<string, unknown>, index: number) => void) {
