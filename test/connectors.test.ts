@@ -1,6 +1,6 @@
 /**
  * SPEC §4 (connector tools), in its order, with the seed's sentences on App Connections, credentials
- * and the three permission modes ([C] seeds/000), D4, D6, §7.4, §7.8, §7.10, §7.14, §7.15, §7.17–§7.19,
+ * and the three permission modes ([C], the Admin › Connectors page), D4, D6, §7.4, §7.8, §7.10, §7.14, §7.15, §7.17–§7.19,
  * and every connector problem that `parseOrganization` must report (SPEC §6, §7.12).
  */
 import { describe, expect, it } from 'vitest';
