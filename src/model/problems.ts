@@ -9,7 +9,7 @@ export function problem(code: ProblemCode, path: Path, message: string): Problem
 }
 
 /** `members[3].orgRoles[0]`: how a path reads in a message. */
-export function formatPath(path: Path): string {
+export function formatPath(path: Problem['path']): string {
   let out = '';
   for (const part of path) out += typeof part === 'number' ? `[${part}]` : out === '' ? part : `.${part}`;
   return out === '' ? '(root)' : out;
