@@ -1,6 +1,6 @@
 /**
  * org-policy: who may do what in an Organization — members, groups, workspaces, roles, connectors and
- * API keys — decided by lookup, explained by reason codes. See SPEC-derived docs in `docs/`.
+ * API keys — decided by lookup, explained by reason codes. The contract is docs/spec.md.
  */
 export * from './roles/index.js';
 export * from './model/index.js';
