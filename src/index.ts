@@ -5,7 +5,17 @@
 export * from './roles/index.js';
 export * from './model/index.js';
 export {
+  applyChange,
+  changeChecksum,
+  type Change,
+  type ChangeError,
+  type ChangeErrorCode,
+  type ChangeResult,
+  type WirePatch,
+} from './change/index.js';
+export {
   createPolicy,
+  ChangeRejectedError,
   type Policy,
   type ActionName,
   type WorkspaceRef,

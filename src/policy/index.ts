@@ -1,4 +1,5 @@
 import type { Patch } from 'immer';
+import { applyChange, type Change, type ChangeError, type WirePatch } from '../change/index.js';
 import type { Organization, OrganizationJson } from '../model/index.js';
 import { loadOrganization } from '../model/index.js';
 import type { Action } from '../roles/index.js';
@@ -30,6 +31,8 @@ export type WorkspaceRef = string | null | undefined;
  */
 export interface Policy {
   readonly organization: Organization;
+  /** The revision of the snapshot it decides on (SPEC §8.4): every answer is at this revision. */
+  readonly revision: number;
   /** SPEC §3: may `principal` take `action` (in `workspace`, for a workspace action)? */
   can(principal: string, action: ActionName, workspace?: WorkspaceRef, options?: DecisionOptions | null): boolean;
   /** The same decision as `can`, with each grant that allowed it or the first rule that denied it (§7.15). */
@@ -45,11 +48,27 @@ export interface Policy {
   /** SPEC §4: one call's decision and reason, `unknown_tool` for a tool the connector lacks. */
   explainInvoke(principal: string, connector: string, tool: string, workspace: string, options?: DecisionOptions | null): InvokeExplanation;
   /**
-   * A new policy over `nextSnapshot` (a parsed or adopted snapshot), recompiling only what the immer
-   * `patches` that produced it touch; a full build when they are too broad or not understood. This
-   * policy is left as it is and keeps answering for the old snapshot.
+   * A new policy over `nextSnapshot` (a parsed or adopted snapshot), recompiling only what the
+   * `patches` that produced it touch (a change's wire patches, or immer's); a full build when they are
+   * too broad or not understood. This policy is left as it is and keeps answering for the old snapshot.
    */
-  update(nextSnapshot: Organization, patches: readonly Patch[]): Policy;
+  update(nextSnapshot: Organization, patches: readonly (Patch | WirePatch)[]): Policy;
+  /**
+   * The policy at the revision a change produces (SPEC §8): `applyChange` on this policy's snapshot,
+   * then an incremental update. Throws a `ChangeRejectedError` (with the change's typed error) when the
+   * change does not apply here; this policy is unchanged either way.
+   */
+  update(change: Change): Policy;
+}
+
+/** Thrown by `policy.update(change)` for a change that does not apply to the policy's snapshot; `error` says why. */
+export class ChangeRejectedError extends Error {
+  readonly error: ChangeError;
+  constructor(error: ChangeError) {
+    super(`change not applied (${error.code}): ${error.message}`);
+    this.name = 'ChangeRejectedError';
+    this.error = error;
+  }
 }
 
 /** Internal: the compiled indexes behind a policy, for the layers above (administration, analysis). */
@@ -88,7 +107,13 @@ export function policyFrom(compiled: PolicyInternals): Policy {
       tools.explainTools(indexes, principal, connector, workspace, options),
     explainInvoke: (principal: unknown, connector: unknown, tool: unknown, workspace: unknown, options?: unknown) =>
       tools.explainInvoke(indexes, principal, connector, tool, workspace, options),
-    update: (nextSnapshot: Organization, patches: readonly Patch[]) => policyFrom(updateCompiled(compiled, loadOrganization(nextSnapshot), patches)),
+    revision: index.organization.revision,
+    update: (next: Organization | Change, patches?: readonly (Patch | WirePatch)[]) => {
+      if (patches !== undefined) return policyFrom(updateCompiled(compiled, loadOrganization(next), patches));
+      const applied = applyChange(index.organization, next);
+      if (!applied.ok) throw new ChangeRejectedError(applied.error);
+      return policyFrom(updateCompiled(compiled, applied.organization, (next as Change).patches));
+    },
   });
   internals.set(policy, compiled);
   return policy;

@@ -1,4 +1,3 @@
-import type { Patch } from 'immer';
 import type { ConnectorIndex, ConnectorView } from './connectors.js';
 import { compileConnectors, compileCredentials, compileView, connectorNumbers, fillColumn, isConnected } from './connectors.js';
 import type { Organization } from '../model/index.js';
@@ -46,7 +45,7 @@ interface Touched {
 /** Beyond this many touched principals a full build is as cheap and simpler. */
 const MAX_TOUCHED_PRINCIPALS = 2_000;
 
-export function updateCompiled(previous: Compiled, next: Organization, patches: readonly Patch[]): Compiled {
+export function updateCompiled(previous: Compiled, next: Organization, patches: readonly { readonly path: readonly unknown[]; readonly value?: unknown }[]): Compiled {
   const touched = classify(previous.index.organization, next, patches);
   if (touched === null) return fullBuild(next);
 
@@ -209,7 +208,24 @@ function updateConnectors(
 }
 
 /** Reads the patch paths of SPEC §6.1's Map-keyed snapshot; `null` for anything not handled incrementally. */
-function classify(previous: Organization, next: Organization, patches: readonly Patch[]): Touched | null {
+/**
+ * A patch's paths as the snapshot's JSON names them (SPEC §8: collection, id, field, …). Wire patches
+ * already are; immer's patches of a command reach entities through an `IdMap`'s chunks
+ * (`members.chunks[k][id]`) and buckets (`members.where[b][id]`), and a chunk or bucket created whole
+ * carries its entries as a `Map`. `null`: not understood, a full build.
+ */
+function entityPaths(patch: { readonly path: readonly unknown[]; readonly value?: unknown }): readonly (readonly unknown[])[] | null {
+  const { path, value } = patch;
+  const [collection, field, index, id] = path;
+  if (field === 'count' && path.length === 2) return [];
+  if (field !== 'chunks' && field !== 'where') return [path];
+  if (typeof index !== 'number') return null;
+  if (typeof id === 'string') return [[collection, id, ...path.slice(4)]];
+  if (value instanceof Map) return [...value.keys()].map((key) => [collection, key]);
+  return null;
+}
+
+function classify(previous: Organization, next: Organization, patches: readonly { readonly path: readonly unknown[]; readonly value?: unknown }[]): Touched | null {
   const touched: Touched = {
     members: new Set(),
     keys: new Set(),
@@ -228,8 +244,9 @@ function classify(previous: Organization, next: Organization, patches: readonly 
     if (workspaces) workspaces.add(workspaceId);
     else relation.set(key, new Set([workspaceId]));
   };
-  for (const { path } of patches) {
-    const [collection, id, field, subId] = path as readonly unknown[];
+  for (const path of patches.flatMap((patch) => entityPaths(patch) ?? [null])) {
+    if (path === null) return null;
+    const [collection, id, field, subId] = path;
     if (collection === 'revision' || collection === 'seatPools') continue;
     if (typeof id !== 'string') return null; // a whole collection replaced
     switch (collection) {
@@ -237,7 +254,7 @@ function classify(previous: Organization, next: Organization, patches: readonly 
         // A member's own fields; adding or removing one also changes who holds what elsewhere,
         // and those patches come with it (workspace entries, groups, credentials).
         touched.members.add(id);
-        if (field === undefined) touched.rescan.add(id);
+        if (field === undefined && previous.members.has(id) !== next.members.has(id)) touched.rescan.add(id);
         break;
       case 'apiKeys':
         touched.keys.add(id);
