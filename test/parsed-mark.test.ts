@@ -3,7 +3,7 @@
  * code elsewhere in the process can forge it, with the old global `Symbol.for` registry or with any symbol
  * or property, and a snapshot parsed by another copy of the library is checked again, not trusted.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OrganizationError, applyCommand, createPolicy, isParsedOrganization, organizationBuilder, type Organization } from 'org-policy';
 
 const OLD_MARK = Symbol.for('org-policy.parsed-snapshots.v1');
@@ -15,11 +15,21 @@ const genuine = () =>
     .workspace('lab', { members: { bob: null } })
     .organization();
 
-/** A parsed-looking snapshot (Maps and all) that no parser saw: bob holds a role that does not exist. */
+/** A parsed-looking snapshot (maps and all) that no parser saw: bob holds a role that does not exist. */
 function forged(): Organization {
-  const copy = structuredClone(genuine()) as unknown as { members: Map<string, { orgRoles: string[] }> };
-  copy.members.get('bob')!.orgRoles = ['owner_of_everything'];
-  return copy as unknown as Organization;
+  const real = genuine();
+  const members = new Map([...real.members.values()].map((m) => [m.id, m.id === 'bob' ? { ...m, orgRoles: ['owner_of_everything'] } : m]));
+  return { ...real, members } as unknown as Organization;
+}
+
+/** A second copy of the library, as the CommonJS build is beside the ESM one: its own modules, its own mark. */
+async function anotherCopy(): Promise<typeof import('org-policy')> {
+  vi.resetModules();
+  try {
+    return await import('org-policy');
+  } finally {
+    vi.resetModules();
+  }
 }
 
 describe('the parsed mark', () => {
@@ -72,8 +82,11 @@ describe('the parsed mark', () => {
     expect(result.ok).toBe(false);
   });
 
-  it('a valid snapshot parsed elsewhere (Maps, no mark) is parsed again and works', () => {
-    const foreign = structuredClone(genuine());
+  it('a valid snapshot parsed by another copy of the library is parsed again here, and works', async () => {
+    const other = await anotherCopy();
+    expect(other.isParsedOrganization).not.toBe(isParsedOrganization);
+    const foreign = other.organizationBuilder('acme').member('ada', 'organization_admin').member('bob').workspace('lab', { members: { bob: null } }).organization();
+    expect(other.isParsedOrganization(foreign)).toBe(true);
     expect(isParsedOrganization(foreign)).toBe(false);
     const policy = createPolicy(foreign);
     expect(policy.organization).not.toBe(foreign);

@@ -79,13 +79,15 @@ export function loadOrganization(input: unknown): Organization {
 }
 
 /**
- * An object shaped like a parsed snapshot (its collections are Maps) but without this module's mark is
- * written back as JSON so that it is checked in full; anything else, or anything that throws on the way,
- * is returned as it is for `parseOrganization` to report.
+ * An object shaped like a parsed snapshot (its collections are maps, not arrays: another copy's `IdMap`
+ * is not this copy's class, so only the shape is asked) but without this module's mark is written back as
+ * JSON so that it is checked in full; anything else, or anything that throws on the way, is returned as
+ * it is for `parseOrganization` to report.
  */
 function foreignParsedAsJson(input: unknown): unknown {
   try {
-    if (typeof input === 'object' && input !== null && (input as { members?: unknown }).members instanceof Map) {
+    const members = typeof input === 'object' && input !== null ? (input as { members?: unknown }).members : undefined;
+    if (typeof members === 'object' && members !== null && !Array.isArray(members) && typeof (members as Map<string, unknown>).values === 'function') {
       return serializeOrganization(input as Organization);
     }
   } catch {
