@@ -7,7 +7,15 @@ import type { ApiKey, ConnectorPermission, Connector, Credential, Group, GroupGr
  * (SPEC §8) carries and applies, without writing or reading the whole snapshot.
  */
 
-export const memberJson = (m: Member) => ({ id: m.id, email: m.email, status: m.status, orgRoles: [...m.orgRoles], seats: [...m.seats] });
+export const memberJson = (m: Member) => ({
+  id: m.id,
+  email: m.email,
+  status: m.status,
+  orgRoles: [...m.orgRoles],
+  seats: [...m.seats],
+  ...(m.externalId !== undefined ? { externalId: m.externalId } : {}),
+  ...(m.displayName !== undefined ? { displayName: m.displayName } : {}),
+});
 export const groupJson = (g: Group) => ({ id: g.id, name: g.name, memberIds: [...g.memberIds], orgRoles: [...g.orgRoles] });
 export const workspaceMemberJson = (m: WorkspaceMember) => (m.roles ? { memberId: m.memberId, roles: [...m.roles] } : { memberId: m.memberId });
 export const groupGrantJson = (g: GroupGrant) => (g.roles ? { groupId: g.groupId, roles: [...g.roles] } : { groupId: g.groupId });
@@ -38,6 +46,7 @@ export const apiKeyJson = (k: ApiKey) => ({
   status: k.status,
   ...(k.expiresAt !== undefined ? { expiresAt: k.expiresAt } : {}),
   connectorScopes: k.connectorScopes === 'all' ? ('all' as const) : [...k.connectorScopes],
+  ...(k.secrets !== undefined ? { secrets: k.secrets.map((s) => (s.notAfter !== undefined ? { sha256: s.sha256, notAfter: s.notAfter } : { sha256: s.sha256 })) } : {}),
 });
 export const seatPoolJson = (p: SeatPool) => ({ product: p.product, size: p.size });
 

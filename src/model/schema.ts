@@ -69,6 +69,19 @@ export const memberSchema = z.strictObject({
   status: z.enum(MEMBER_STATUSES),
   orgRoles: organizationRolesSchema,
   seats: list(z.enum(SEAT_PRODUCTS)),
+  /** SPEC §9.2: the subject an identity provider knows this member by (OIDC `sub`, SCIM `externalId`); unique. */
+  externalId: idSchema.optional(),
+  /** SPEC §9.2: the name shown to people. */
+  displayName: nameSchema.optional(),
+});
+
+/** Hex SHA-256 of an API key's secret (SPEC §9.1): lowercase, 64 digits. */
+export const SECRET_HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+/** SPEC §9.1: one secret of an API key, as its hash; `notAfter` ends an old secret's life during a rotation. */
+export const apiKeySecretSchema = z.strictObject({
+  sha256: z.string().regex(SECRET_HASH_PATTERN),
+  notAfter: z.iso.datetime({ offset: true }).optional(),
 });
 
 export const groupSchema = z.strictObject({
@@ -132,6 +145,8 @@ export const apiKeySchema = z.strictObject({
   status: z.enum(API_KEY_STATUSES),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
   connectorScopes: z.union([z.literal('all'), z.array(idSchema)]),
+  /** SPEC §9.1: the hashes of the secrets that authenticate this key; absent, the key has none. */
+  secrets: z.array(apiKeySecretSchema).optional(),
 });
 
 export const seatPoolSchema = z.strictObject({
