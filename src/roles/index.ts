@@ -3,6 +3,7 @@
  * This is what `GET /api/admin/roles` returns; `can` and the docs read the same table.
  */
 
+/** Where a role is held: in the whole organization, or in one workspace. */
 export type Scope = 'organization' | 'workspace';
 
 /** Every action, with the scope it is asked in. `admin.access` is the one action of both scopes. */
@@ -28,9 +29,13 @@ export const ACTIONS = Object.freeze([
   { name: 'workspace.settings.manage', scope: 'workspace' },
 ] as const satisfies readonly { name: string; scope: Scope | 'both' }[]);
 
+/** The name of an action, such as `studio.use` or `org.members.manage`: what `can` is asked about. */
 export type Action = (typeof ACTIONS)[number]['name'];
+/** Where an action is asked: `organization`, `workspace`, or `both` (only `admin.access`). */
 export type ActionScope = (typeof ACTIONS)[number]['scope'];
+/** An action asked of the organization (no workspace); `admin.access` is one too. */
 export type OrganizationAction = Extract<(typeof ACTIONS)[number], { scope: 'organization' | 'both' }>['name'];
+/** An action asked in a workspace; `admin.access` is one too. */
 export type WorkspaceAction = Extract<(typeof ACTIONS)[number], { scope: 'workspace' | 'both' }>['name'];
 
 const ORG_ADMIN_ACTIONS = [
@@ -49,6 +54,10 @@ const ORG_ADMIN_ACTIONS = [
 
 const CONTRIBUTOR_ACTIONS = ['vibe.use', 'studio.use', 'code.use'] as const satisfies readonly WorkspaceAction[];
 
+/**
+ * Every built-in role: its permanent UUID (`id`), its API name, its label in the Admin Panel, its scope
+ * and the actions it grants. What `GET /api/admin/roles` returns.
+ */
 export const ROLES = Object.freeze([
   role('5b0c1a52-1f0e-4d3a-9a61-0c2f7f0d1001', 'member', 'Member', 'organization', ['org.profile.manage_own']),
   role('5b0c1a52-1f0e-4d3a-9a61-0c2f7f0d1002', 'billing_manager', 'Billing', 'organization', [
@@ -74,14 +83,20 @@ export const ROLES = Object.freeze([
   ]),
 ] as const);
 
+/** One entry of {@link ROLES}. */
 export type Role = (typeof ROLES)[number];
+/** The API name of a built-in role, such as `organization_admin` or `dev`. */
 export type RoleName = Role['name'];
+/** The name of a role held in the organization: `member`, `billing_manager`, `organization_admin`. */
 export type OrganizationRoleName = Extract<Role, { scope: 'organization' }>['name'];
+/** The name of a role held in a workspace, such as `user`, `dev` or `workspace_admin`. */
 export type WorkspaceRoleName = Extract<Role, { scope: 'workspace' }>['name'];
 
+/** The names of the organization roles, in catalog order. */
 export const ORGANIZATION_ROLE_NAMES = Object.freeze(
   ROLES.filter((r) => r.scope === 'organization').map((r) => r.name),
 ) as readonly OrganizationRoleName[] as unknown as readonly [OrganizationRoleName, ...OrganizationRoleName[]];
+/** The names of the workspace roles, in catalog order. */
 export const WORKSPACE_ROLE_NAMES = Object.freeze(
   ROLES.filter((r) => r.scope === 'workspace').map((r) => r.name),
 ) as readonly WorkspaceRoleName[] as unknown as readonly [WorkspaceRoleName, ...WorkspaceRoleName[]];
@@ -105,6 +120,7 @@ export function roleById(id: unknown): Role | undefined {
   return typeof id === 'string' ? rolesById.get(id) : undefined;
 }
 
+/** Whether `value` is the name of an action in {@link ACTIONS}. */
 export function isAction(value: unknown): value is Action {
   return typeof value === 'string' && actionsByName.has(value);
 }
@@ -114,10 +130,12 @@ export function actionScope(action: Action): ActionScope {
   return actionsByName.get(action)!.scope;
 }
 
+/** Whether `value` is the name of an organization role. */
 export function isOrganizationRoleName(value: unknown): value is OrganizationRoleName {
   return roleByName(value)?.scope === 'organization';
 }
 
+/** Whether `value` is the name of a workspace role. */
 export function isWorkspaceRoleName(value: unknown): value is WorkspaceRoleName {
   return roleByName(value)?.scope === 'workspace';
 }
