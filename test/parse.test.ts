@@ -755,19 +755,18 @@ describe('SPEC §6 parseOrganization never throws: hostile inputs are problems, 
     expect(codesOf(list)).toEqual([['circular_reference', 'groups.0.memberIds.2']]);
   });
 
-  it('an object reached twice is read once and copied once: a shared list loads, an exponential DAG ends at once', () => {
+  it('an object reached twice loads (a shared list), and a small graph sharing its nodes does not unfold exponentially', () => {
     const shared = valid();
     shared.workspaces[1].members = shared.workspaces[0].members;
     const result = parseOrganization(shared);
     expect(result.ok ? [] : result.problems).toEqual([]);
 
+    // 31 levels, each node reached through both of its parents: 2^31 paths, 32 objects.
     const dag = valid();
     let node: Json = {};
-    for (let i = 0; i < 25; i++) node = { left: node, right: node };
+    for (let i = 0; i < 30; i++) node = { left: node, right: node };
     dag.extra = node;
-    const started = performance.now();
     expect(codesOf(dag)).toEqual([['unknown_field', 'extra']]);
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('an array-like whose length is absurd is unreadable, not an endless loop', () => {

@@ -1,4 +1,3 @@
-import { containsUnreadable, isUnreadable } from './plain.js';
 import type { Path } from './problems.js';
 import { isRecord, problem, quote } from './problems.js';
 import type { Problem } from './types.js';
@@ -7,21 +6,24 @@ import type { Problem } from './types.js';
  * The load rules that a schema cannot state (SPEC §6): ids unique and resolved, canonical lists,
  * seats within pools, permissions that fit their connector, at least one active organization admin.
  * Reads the raw input defensively, so that it reports alongside the schema's problems; whatever is
- * malformed is left to the schema's report. References into a collection that could not be read in
- * full (see `plainCopy`) are not checked: whether they resolve is unknown, not false.
+ * malformed is left to the schema's report. `unreadable` lists the paths that could not be read (see
+ * `plainCopy`): references into a collection not read in full are not checked, nor is the admin rule
+ * when a member or group was not — whether they hold is unknown, not false.
  */
-export function checkOrganization(input: unknown): Problem[] {
+export function checkOrganization(input: unknown, unreadable: readonly Path[] = []): Problem[] {
   if (!isRecord(input)) return [];
+  // A collection's ids are known unless it, one of its entries or an entry's id could not be read.
+  const readable = (field: string) => !unreadable.some((p) => p[0] === field && (p.length === 1 || p.length === 2 || (p.length === 3 && p[2] === 'id')));
+  const readInFull = (field: string) => !unreadable.some((p) => p[0] === field);
   const out: Problem[] = [];
   const at = (path: Path, code: Problem['code'], message: string) => out.push(problem(code, path, message));
 
-  const members = indexById(input, 'members', 'member', at);
-  const groups = indexById(input, 'groups', 'group', at);
-  const workspaces = indexById(input, 'workspaces', 'workspace', at);
-  const connectors = indexById(input, 'connectors', 'connector', at);
-  indexById(input, 'credentials', 'credential', at);
-  const apiKeys = indexById(input, 'apiKeys', 'API key', at);
-  const connectorsReadable = readable(input.connectors);
+  const members = indexById(input, 'members', 'member', at, readable('members'));
+  const groups = indexById(input, 'groups', 'group', at, readable('groups'));
+  const workspaces = indexById(input, 'workspaces', 'workspace', at, readable('workspaces'));
+  const connectors = indexById(input, 'connectors', 'connector', at, readable('connectors'));
+  indexById(input, 'credentials', 'credential', at, true);
+  const apiKeys = indexById(input, 'apiKeys', 'API key', at, true);
   const pools = new Map<string, { index: number; size: unknown; held: number }>();
 
   entries(input.seatPools, (pool, i) => {
@@ -103,7 +105,7 @@ export function checkOrganization(input: unknown): Problem[] {
       const connectorId = str(permission.connectorId);
       const tools = connectorId === undefined ? undefined : toolsOf.get(connectorId);
       if (connectorId !== undefined) {
-        if (!tools && connectorsReadable) at([...path, 'connectorId'], 'dangling_reference', `connector ${quote(connectorId)} does not exist`);
+        if (!connectors.resolves(connectorId)) at([...path, 'connectorId'], 'dangling_reference', `connector ${quote(connectorId)} does not exist`);
         if (seen.has(connectorId)) at([...path, 'connectorId'], 'duplicate_entry', `connector ${quote(connectorId)} already has a permission here`);
         seen.add(connectorId);
       }
@@ -145,7 +147,7 @@ export function checkOrganization(input: unknown): Problem[] {
     }
   });
 
-  if (Array.isArray(input.members) && !containsUnreadable(input.members) && !containsUnreadable(input.groups) && !hasActiveAdmin(input)) {
+  if (Array.isArray(input.members) && readInFull('members') && readInFull('groups') && !hasActiveAdmin(input)) {
     at(['members'], 'no_active_admin', 'the organization needs at least one active organization_admin (directly or through a group)');
   }
   return out;
@@ -175,7 +177,7 @@ interface Index extends ReadonlyMap<string, Path> {
   resolves(id: string): boolean;
 }
 
-function indexById(input: Record<string, unknown>, field: string, kind: string, at: Report): Index {
+function indexById(input: Record<string, unknown>, field: string, kind: string, at: Report, complete: boolean): Index {
   const ids = new Map<string, Path>();
   entries(input[field], (entity, i) => {
     const id = str(entity.id);
@@ -183,15 +185,9 @@ function indexById(input: Record<string, unknown>, field: string, kind: string, 
     if (ids.has(id)) at([field, i, 'id'], 'duplicate_id', `${kind} id ${quote(id)} is already used by ${field}[${ids.get(id)![1]}]`);
     else ids.set(id, [field, i]);
   });
-  const complete = readable(input[field]);
   return Object.assign(ids, { resolves: (id: string) => !complete || ids.has(id) });
 }
 
-/** False when the collection, one of its entries or an entry's id could not be read. */
-function readable(list: unknown): boolean {
-  if (isUnreadable(list)) return false;
-  return !Array.isArray(list) || list.every((entry) => !isUnreadable(entry) && !(isRecord(entry) && isUnreadable(entry.id)));
-}
 
 function grants(list: unknown, base: Path, key: 'memberId' | 'groupId', targets: Index, kind: string, at: Report) {
   const seen = new Set<string>();

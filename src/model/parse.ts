@@ -30,7 +30,7 @@ export function parseOrganization(input: unknown): ParseResult {
   const copy = plainCopy(input);
   const unreadable = copy.problems.map((p) => p.path);
   const structural = organizationSchema.safeParse(copy.value, { reportInput: true });
-  const found = [...(structural.success ? [] : problemsFromZod(structural.error.issues)), ...checkOrganization(copy.value)];
+  const found = [...(structural.success ? [] : problemsFromZod(structural.error.issues)), ...checkOrganization(copy.value, unreadable)];
   // What could not be read is reported once, as such; its field may still be unknown.
   const problems = [...copy.problems, ...found.filter((p) => p.code === 'unknown_field' || !under(p.path, unreadable))];
   if (problems.length > 0 || !structural.success) return Object.freeze({ ok: false, problems: Object.freeze(problems) });

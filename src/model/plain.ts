@@ -8,6 +8,14 @@ import type { Problem } from './types.js';
  */
 export const MAX_DEPTH = 32;
 
+/**
+ * Objects copied before the walk starts remembering what it copied. A snapshot is a tree, and a Map of
+ * every object would double the cost of the copy; past this many objects (about twice a snapshot of
+ * 100 000 members) each object is copied once however often it is reached, so that a small graph
+ * sharing its nodes cannot unfold into an exponential tree.
+ */
+const OBJECTS_BEFORE_MEMO = 2 ** 22;
+
 /** Stands in the copy for a value that could not be read; the schema sees a primitive and reads nothing further. */
 const UNREADABLE: unique symbol = Symbol('unreadable');
 /** Stands in for a function: the schema reports its type without touching it. */
@@ -20,96 +28,87 @@ export interface PlainCopy {
 }
 
 /**
- * Reads an untrusted input exactly once into plain arrays and objects (own enumerable string keys,
- * as `JSON.stringify` would, but never calling `toJSON`), so that what is checked is what is kept:
- * a getter that answers differently on each read, or a Proxy, is read once. A throwing getter or
- * trap, a revoked Proxy, a circular reference or nesting deeper than `MAX_DEPTH` becomes a problem
- * at its path. An object reached twice (not in a cycle) is copied once.
+ * Reads an untrusted input once into plain arrays and objects (own enumerable string keys, as
+ * `JSON.stringify` would, but never calling `toJSON`), so that what is checked is what is kept: a
+ * getter that answers differently on each read, or a Proxy, is read once. A throwing getter or trap,
+ * a revoked Proxy, a circular reference or nesting deeper than `MAX_DEPTH` becomes a problem at its
+ * path, and the copy holds a stand-in there that the schema reads as a wrong type.
  */
 export function plainCopy(input: unknown): PlainCopy {
   const problems: Problem[] = [];
-  const copies = new Map<object, unknown>();
-  const open = new Set<object>();
+  // The objects and keys from the root to where the walk is: for paths, cycles and depth.
+  const objects: object[] = [];
+  const keys: (string | number)[] = [];
+  let copied = 0;
+  let memo: Map<object, unknown> | undefined;
 
-  const copy = (value: unknown, path: Path): unknown => {
-    if (typeof value === 'function') return FUNCTION;
-    if (typeof value !== 'object' || value === null) return value;
-    if (open.has(value)) {
-      problems.push(problem('circular_reference', path, `${formatPath(path)} contains itself (a circular reference); a snapshot is a tree`));
-      return UNREADABLE;
-    }
-    if (copies.has(value)) return copies.get(value);
-    if (path.length >= MAX_DEPTH) {
-      problems.push(problem('too_deep', path, `${formatPath(path)} is nested more than ${MAX_DEPTH} levels deep; a snapshot nests six`));
-      return UNREADABLE;
-    }
-    open.add(value);
-    try {
-      const out = read(value, path, copy, problems);
-      copies.set(value, out);
-      return out;
-    } finally {
-      open.delete(value);
-    }
-  };
-
-  const value = copy(input, []);
-  return { value, problems };
-}
-
-function read(value: object, path: Path, copy: (value: unknown, path: Path) => unknown, problems: Problem[]): unknown {
-  const unreadable = (at: Path, why: string) => {
-    problems.push(problem('unreadable_value', at, `${formatPath(at)} could not be read (${why})`));
+  const report = (code: Problem['code'], key: string | number | undefined, say: (where: string) => string) => {
+    const path = key === undefined ? [...keys] : [...keys, key];
+    problems.push(problem(code, path, say(formatPath(path))));
     return UNREADABLE;
   };
-  let isArray: boolean;
-  let keys: string[];
-  try {
-    isArray = Array.isArray(value);
-    keys = isArray ? [] : Object.keys(value);
-  } catch (error) {
-    return unreadable(path, reason(error));
-  }
-  if (isArray) {
+
+  const copy = (value: unknown): unknown => {
+    if (typeof value === 'function') return FUNCTION;
+    if (typeof value !== 'object' || value === null) return value;
+    if (memo?.has(value)) return memo.get(value);
+    if (objects.includes(value)) return report('circular_reference', undefined, (at) => `${at} contains itself (a circular reference); a snapshot is a tree`);
+    if (objects.length >= MAX_DEPTH) return report('too_deep', undefined, (at) => `${at} is nested more than ${MAX_DEPTH} levels deep; a snapshot nests six`);
+    if (++copied === OBJECTS_BEFORE_MEMO) memo = new Map();
+    objects.push(value);
+    const out = read(value);
+    objects.pop();
+    memo?.set(value, out);
+    return out;
+  };
+
+  const child = (key: string | number, read: () => unknown): unknown => {
+    let value: unknown;
+    try {
+      value = read();
+    } catch (error) {
+      return report('unreadable_value', key, (at) => `${at} could not be read (${reason(error)})`);
+    }
+    keys.push(key);
+    const out = copy(value);
+    keys.pop();
+    return out;
+  };
+
+  const read = (value: object): unknown => {
+    let isArray: boolean;
+    let names: string[];
     let length: unknown;
     try {
-      length = (value as unknown[]).length;
+      isArray = Array.isArray(value);
+      names = isArray ? [] : Object.keys(value);
+      length = isArray ? (value as unknown[]).length : 0;
     } catch (error) {
-      return unreadable(path, reason(error));
+      return report('unreadable_value', undefined, (at) => `${at} could not be read (${reason(error)})`);
     }
-    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || length > 2 ** 32 - 1) {
-      return unreadable(path, `its length is ${quote(length)}`);
-    }
-    const out: unknown[] = [];
-    for (let i = 0; i < length; i++) {
-      let item: unknown;
-      try {
-        item = (value as unknown[])[i];
-      } catch (error) {
-        out.push(unreadable([...path, i], reason(error)));
-        continue;
+    if (isArray) {
+      if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || length > 2 ** 32 - 1) {
+        return report('unreadable_value', undefined, (at) => `${at} could not be read (its length is ${quote(length)})`);
       }
-      out.push(copy(item, [...path, i]));
+      const list = value as unknown[];
+      const out = new Array<unknown>(length);
+      for (let i = 0; i < length; i++) out[i] = child(i, () => list[i]);
+      return out;
     }
+    const record = value as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const name of names) define(out, name, child(name, () => record[name]));
     return out;
-  }
-  const out: Record<string, unknown> = {};
-  for (const key of keys) {
-    let item: unknown;
-    try {
-      item = (value as Record<string, unknown>)[key];
-    } catch (error) {
-      define(out, key, unreadable([...path, key], reason(error)));
-      continue;
-    }
-    define(out, key, copy(item, [...path, key]));
-  }
-  return out;
+  };
+
+  const value = copy(input);
+  return { value, problems };
 }
 
 /** An own data property even for `__proto__`, as `JSON.parse` makes it. */
 function define(target: Record<string, unknown>, key: string, value: unknown) {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 /** What was thrown, described without trusting it (its `message` getter or `toString` may throw too). */
@@ -121,18 +120,6 @@ function reason(error: unknown): string {
     // fall through
   }
   return 'it threw';
-}
-
-/** Whether a value of the copy stands for one that could not be read. */
-export function isUnreadable(value: unknown): boolean {
-  return value === UNREADABLE;
-}
-
-/** Whether anything in a value of the copy could not be read (the copy is a tree: this ends). */
-export function containsUnreadable(value: unknown): boolean {
-  if (value === UNREADABLE) return true;
-  if (typeof value !== 'object' || value === null) return false;
-  return (Array.isArray(value) ? value : Object.values(value)).some(containsUnreadable);
 }
 
 /** Whether `path` lies at or under one of `roots`. */
