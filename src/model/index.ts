@@ -1,6 +1,8 @@
 export * from './schema.js';
 export type * from './types.js';
 export { formatPath } from './problems.js';
+/** The map type of a parsed snapshot's collections (a `ReadonlyMap` to readers); exported for its declarations. */
+export type { IdMap } from './idmap.js';
 export {
   parseOrganization,
   loadOrganization,
