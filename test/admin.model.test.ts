@@ -50,43 +50,44 @@ const arbActor = fc.oneof(
   { weight: 1, arbitrary: fc.constant('bm') },
   { weight: 3, arbitrary: pick(ACTORS) },
 );
-/** role_names, roles (UUIDs), both, or neither — valid or not. */
+/** roleNames, roleIds (UUIDs), both, or neither — valid or not. */
 const roleFields = fc.oneof(
-  { weight: 4, arbitrary: fc.subarray(ROLE_NAMES, { maxLength: 3 }).map((role_names) => ({ role_names })) },
-  { weight: 2, arbitrary: fc.subarray(ROLE_IDS, { maxLength: 2 }).map((roles) => ({ roles })) },
-  { weight: 1, arbitrary: fc.constant({ role_names: ['member'], roles: [ROLE_IDS[0]!] }) },
+  { weight: 4, arbitrary: fc.subarray(ROLE_NAMES, { maxLength: 3 }).map((roleNames) => ({ roleNames })) },
+  { weight: 2, arbitrary: fc.subarray(ROLE_IDS, { maxLength: 2 }).map((roleIds) => ({ roleIds })) },
+  { weight: 1, arbitrary: fc.constant({ roleNames: ['member'], roleIds: [ROLE_IDS[0]!] }) },
   { weight: 2, arbitrary: fc.constant({}) },
 );
 const orgRoleNames = fc.subarray(['member', 'billing_manager', 'organization_admin'], { minLength: 1 });
 const tools = fc.subarray(['search', 'write', 'delete']);
 
 const arbCommand: fc.Arbitrary<Command> = fc.oneof(
-  fc.record({ type: fc.constant('inviteMember'), id: pick(MEMBERS), email: pick(['a@x.test', 'B@x.test', 'bad', 'wa@example.com']) }).chain((c) => roleFields.map((r) => ({ ...c, ...r }))),
+  fc.record({ type: fc.constant('inviteMember'), memberId: pick(MEMBERS), email: pick(['a@x.test', 'B@x.test', 'bad', 'wa@example.com']) }).chain((c) => roleFields.map((r) => ({ ...c, ...r }))),
   fc.record({ type: pick(['suspendMember', 'reactivateMember', 'removeMember'] as const), memberId: pick(MEMBERS) }),
   fc.record({ type: fc.constant('changeMemberEmail'), memberId: pick(MEMBERS), email: pick(['n@x.test', 'ada@example.com']) }),
-  fc.record({ type: fc.constant('setMemberRoles'), memberId: pick(MEMBERS), role_names: orgRoleNames }),
-  fc.record({ type: fc.constant('setMemberRoles'), memberId: pick(MEMBERS) }).chain((c) => roleFields.map((r) => ({ ...c, ...r }))),
+  fc.record({ type: fc.constant('setMemberOrgRoles'), memberId: pick(MEMBERS), roleNames: orgRoleNames }),
+  fc.record({ type: fc.constant('setMemberOrgRoles'), memberId: pick(MEMBERS) }).chain((c) => roleFields.map((r) => ({ ...c, ...r }))),
   fc.record({ type: pick(['assignSeat', 'releaseSeat'] as const), memberId: pick(MEMBERS), product: fc.constant('mistral_code' as const) }),
   fc.record({ type: fc.constant('setSeatPoolSize'), product: fc.constant('mistral_code' as const), size: fc.integer({ min: 0, max: 3 }) }),
-  fc.record({ type: fc.constant('createWorkspace'), id: pick(WORKSPACES), name: fc.constant('W') }),
+  fc.record({ type: fc.constant('createWorkspace'), workspaceId: pick(WORKSPACES), name: fc.constant('W') }),
   fc.record({ type: fc.constant('renameWorkspace'), workspaceId: pick(WORKSPACES), name: fc.constant('R') }),
   fc.record({ type: fc.constant('deleteWorkspace'), workspaceId: pick(WORKSPACES) }),
   fc.record({
     type: fc.constant('addWorkspaceMembers'),
     workspaceId: pick(WORKSPACES),
-    members: fc.array(fc.record({ user_uuid: pick(MEMBERS) }).chain((m) => roleFields.map((r) => ({ ...m, ...r }))), { minLength: 1, maxLength: 3 }),
+    members: fc.array(fc.record({ memberId: pick(MEMBERS) }).chain((m) => roleFields.map((r) => ({ ...m, ...r }))), { minLength: 1, maxLength: 3 }),
   }),
-  fc.record({ type: fc.constant('changeWorkspaceMemberRoles'), workspaceId: pick(WORKSPACES), memberId: pick(MEMBERS) }).chain((c) => roleFields.map((r) => ({ ...c, ...r }))),
+  fc.record({ type: fc.constant('setWorkspaceMemberRoles'), workspaceId: pick(WORKSPACES), memberId: pick(MEMBERS) }).chain((c) => roleFields.map((r) => ({ ...c, ...r }))),
   fc.record({ type: fc.constant('removeWorkspaceMember'), workspaceId: pick(WORKSPACES), memberId: pick(MEMBERS) }),
-  fc.record({ type: fc.constant('createGroup'), id: pick(GROUPS), name: fc.constant('G'), memberIds: fc.subarray([...MEMBERS]) }),
+  fc.record({ type: fc.constant('createGroup'), groupId: pick(GROUPS), name: fc.constant('G'), memberIds: fc.subarray([...MEMBERS]) }),
   fc.record({ type: fc.constant('setGroupMembers'), groupId: pick(GROUPS), memberIds: fc.subarray([...MEMBERS]) }),
-  fc.record({ type: fc.constant('setGroupRoles'), groupId: pick(GROUPS) }).chain((c) => roleFields.map((r) => ({ ...c, ...r }))),
+  fc.record({ type: pick(['addGroupMembers', 'removeGroupMembers'] as const), groupId: pick(GROUPS), memberIds: fc.subarray([...MEMBERS], { minLength: 1, maxLength: 3 }) }),
+  fc.record({ type: fc.constant('setGroupOrgRoles'), groupId: pick(GROUPS) }).chain((c) => roleFields.map((r) => ({ ...c, ...r }))),
   fc.record({ type: pick(['deleteGroup'] as const), groupId: pick(GROUPS) }),
-  fc.record({ type: fc.constant('grantGroupWorkspaceRoles'), workspaceId: pick(WORKSPACES), groupId: pick(GROUPS) }).chain((c) => roleFields.map((r) => ({ ...c, ...r }))),
-  fc.record({ type: fc.constant('removeGroupGrant'), workspaceId: pick(WORKSPACES), groupId: pick(GROUPS) }),
+  fc.record({ type: fc.constant('setGroupWorkspaceRoles'), workspaceId: pick(WORKSPACES), groupId: pick(GROUPS) }).chain((c) => roleFields.map((r) => ({ ...c, ...r }))),
+  fc.record({ type: fc.constant('removeGroupWorkspaceRoles'), workspaceId: pick(WORKSPACES), groupId: pick(GROUPS) }),
   fc.record({
     type: fc.constant('registerConnector'),
-    id: pick(CONNECTORS),
+    connectorId: pick(CONNECTORS),
     name: pick(['c1', 'c2', 'other']),
     visibility: fc.constant('organization' as const),
     authentication: fc.constant('none' as const),
@@ -97,12 +98,12 @@ const arbCommand: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ type: fc.constant('updateConnector'), connectorId: pick(CONNECTORS), tools: tools.map((names) => names.map((name) => ({ name, access: 'read' as const }))) }),
   fc.record({ type: fc.constant('removeConnector'), connectorId: pick(CONNECTORS) }),
   fc.record({ type: fc.constant('setConnectorPermission'), connectorId: pick(CONNECTORS), mode: fc.constant('restricted' as const), tools }),
-  fc.record({ type: fc.constant('setWorkspaceConnectorPermission'), workspaceId: pick(WORKSPACES), connectorId: pick(CONNECTORS), mode: pick(['allowed', 'blocked'] as const) }),
-  fc.record({ type: fc.constant('addCredential'), id: pick(CREDENTIALS), connectorId: pick(CONNECTORS), holder: fc.constant('organization' as const) }),
-  fc.record({ type: fc.constant('addCredential'), id: pick(CREDENTIALS), connectorId: pick(CONNECTORS), holder: fc.constant('workspace' as const), workspaceId: pick(WORKSPACES) }),
-  fc.record({ type: fc.constant('addCredential'), id: pick(CREDENTIALS), connectorId: pick(CONNECTORS), holder: fc.constant('member' as const), memberId: pick(MEMBERS) }),
+  fc.record({ type: fc.constant('setConnectorPermission'), workspaceId: pick(WORKSPACES), connectorId: pick(CONNECTORS), mode: pick(['allowed', 'blocked'] as const) }),
+  fc.record({ type: fc.constant('addCredential'), credentialId: pick(CREDENTIALS), connectorId: pick(CONNECTORS), holder: fc.constant('organization' as const) }),
+  fc.record({ type: fc.constant('addCredential'), credentialId: pick(CREDENTIALS), connectorId: pick(CONNECTORS), holder: fc.constant('workspace' as const), workspaceId: pick(WORKSPACES) }),
+  fc.record({ type: fc.constant('addCredential'), credentialId: pick(CREDENTIALS), connectorId: pick(CONNECTORS), holder: fc.constant('member' as const), memberId: pick(MEMBERS) }),
   fc.record({ type: fc.constant('removeCredential'), credentialId: pick(CREDENTIALS) }),
-  fc.record({ type: fc.constant('createApiKey'), id: pick(KEYS), workspaceId: pick(WORKSPACES), name: fc.constant('key') }),
+  fc.record({ type: fc.constant('createApiKey'), keyId: pick(KEYS), workspaceId: pick(WORKSPACES), name: fc.constant('key') }),
   fc.record({ type: pick(['revokeApiKey'] as const), keyId: pick(KEYS) }),
   fc.record({ type: fc.constant('setApiKeyConnectorScopes'), keyId: pick(KEYS), connectorScopes: fc.oneof(fc.constant('all' as const), fc.subarray([...CONNECTORS])) }),
   fc.record({ type: fc.constant('setApiKeyExpiry'), keyId: pick(KEYS), expiresAt: pick([null, '2027-01-01T00:00:00Z']) }),
@@ -165,7 +166,7 @@ function modelMayRun(json: Json, actor: string, command: Command): boolean {
     case 'reactivateMember':
     case 'removeMember':
     case 'changeMemberEmail':
-    case 'setMemberRoles':
+    case 'setMemberOrgRoles':
     case 'assignSeat':
     case 'releaseSeat':
       return holdsOrg(json, actor, 'members');
@@ -176,22 +177,25 @@ function modelMayRun(json: Json, actor: string, command: Command): boolean {
     case 'deleteWorkspace':
       return holdsOrg(json, actor, 'workspaces');
     case 'addWorkspaceMembers':
-    case 'changeWorkspaceMemberRoles':
+    case 'setWorkspaceMemberRoles':
     case 'removeWorkspaceMember':
-    case 'grantGroupWorkspaceRoles':
-    case 'removeGroupGrant':
-    case 'setWorkspaceConnectorPermission':
+    case 'setGroupWorkspaceRoles':
+    case 'removeGroupWorkspaceRoles':
       return holdsWorkspace(json, actor, c.workspaceId);
     case 'createGroup':
     case 'setGroupMembers':
-    case 'setGroupRoles':
+    case 'addGroupMembers':
+    case 'removeGroupMembers':
+    case 'setGroupOrgRoles':
     case 'deleteGroup':
       return holdsOrg(json, actor, 'groups');
     case 'registerConnector':
     case 'updateConnector':
     case 'removeConnector':
-    case 'setConnectorPermission':
       return holdsOrg(json, actor, 'connectors');
+    case 'setConnectorPermission':
+      // no workspaceId: the organization level; a workspaceId: that workspace's
+      return c.workspaceId === undefined ? holdsOrg(json, actor, 'connectors') : holdsWorkspace(json, actor, c.workspaceId);
     case 'addCredential':
       return credentialModel(json, actor, c.holder, c.workspaceId, c.memberId);
     case 'removeCredential': {

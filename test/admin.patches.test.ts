@@ -22,19 +22,19 @@ function expectRoundTrip(before: Organization, command: Command, actor = 'ada'):
 
 /** A run through every kind of command, each step checked. */
 const SCRIPT: Command[] = [
-  { type: 'inviteMember', id: 'bob', email: 'bob@x.test', role_names: ['member', 'billing_manager'] },
-  { type: 'inviteMember', id: 'cy', email: 'cy@x.test' },
-  { type: 'createWorkspace', id: 'w1', name: 'One' },
-  { type: 'createWorkspace', id: 'w2', name: 'Two' },
-  { type: 'addWorkspaceMembers', workspaceId: 'w1', members: [{ user_uuid: 'bob', role_names: ['workspace_admin'] }, { user_uuid: 'cy' }] },
-  { type: 'changeWorkspaceMemberRoles', workspaceId: 'w1', memberId: 'cy', role_names: ['dev'] },
-  { type: 'createGroup', id: 'g', name: 'G', memberIds: ['cy'] },
-  { type: 'grantGroupWorkspaceRoles', workspaceId: 'w2', groupId: 'g', role_names: ['user'] },
+  { type: 'inviteMember', memberId: 'bob', email: 'bob@x.test', roleNames: ['member', 'billing_manager'] },
+  { type: 'inviteMember', memberId: 'cy', email: 'cy@x.test' },
+  { type: 'createWorkspace', workspaceId: 'w1', name: 'One' },
+  { type: 'createWorkspace', workspaceId: 'w2', name: 'Two' },
+  { type: 'addWorkspaceMembers', workspaceId: 'w1', members: [{ memberId: 'bob', roleNames: ['workspace_admin'] }, { memberId: 'cy' }] },
+  { type: 'setWorkspaceMemberRoles', workspaceId: 'w1', memberId: 'cy', roleNames: ['dev'] },
+  { type: 'createGroup', groupId: 'g', name: 'G', memberIds: ['cy'] },
+  { type: 'setGroupWorkspaceRoles', workspaceId: 'w2', groupId: 'g', roleNames: ['user'] },
   { type: 'setSeatPoolSize', product: 'mistral_code', size: 3 },
   { type: 'assignSeat', memberId: 'cy', product: 'mistral_code' },
   {
     type: 'registerConnector',
-    id: 'jira',
+    connectorId: 'jira',
     name: 'jira',
     visibility: 'workspace',
     workspaceIds: ['w1', 'w2'],
@@ -47,19 +47,19 @@ const SCRIPT: Command[] = [
     ],
   },
   { type: 'setConnectorPermission', connectorId: 'jira', mode: 'restricted', tools: ['create', 'search'] },
-  { type: 'setWorkspaceConnectorPermission', workspaceId: 'w1', connectorId: 'jira', mode: 'restricted', tools: ['create'] },
-  { type: 'addCredential', id: 'c1', connectorId: 'jira', holder: 'organization' },
-  { type: 'addCredential', id: 'c2', connectorId: 'jira', holder: 'workspace', workspaceId: 'w1' },
-  { type: 'createApiKey', id: 'k1', workspaceId: 'w1', name: 'ci', connectorScopes: ['jira'], expiresAt: '2027-01-01T00:00:00+02:00' },
+  { type: 'setConnectorPermission', workspaceId: 'w1', connectorId: 'jira', mode: 'restricted', tools: ['create'] },
+  { type: 'addCredential', credentialId: 'c1', connectorId: 'jira', holder: 'organization' },
+  { type: 'addCredential', credentialId: 'c2', connectorId: 'jira', holder: 'workspace', workspaceId: 'w1' },
+  { type: 'createApiKey', keyId: 'k1', workspaceId: 'w1', name: 'ci', connectorScopes: ['jira'], expiresAt: '2027-01-01T00:00:00+02:00' },
   { type: 'setApiKeyExpiry', keyId: 'k1', expiresAt: null },
   { type: 'updateConnector', connectorId: 'jira', tools: [{ name: 'search', access: 'read' }] },
   { type: 'suspendMember', memberId: 'cy' },
   { type: 'reactivateMember', memberId: 'cy' },
-  { type: 'setMemberRoles', memberId: 'cy', roles: ['5b0c1a52-1f0e-4d3a-9a61-0c2f7f0d1002'] },
-  { type: 'setGroupRoles', groupId: 'g', role_names: [] },
+  { type: 'setMemberOrgRoles', memberId: 'cy', roleIds: ['5b0c1a52-1f0e-4d3a-9a61-0c2f7f0d1002'] },
+  { type: 'setGroupOrgRoles', groupId: 'g', roleNames: [] },
   { type: 'releaseSeat', memberId: 'cy', product: 'mistral_code' },
   { type: 'revokeApiKey', keyId: 'k1' },
-  { type: 'removeGroupGrant', workspaceId: 'w2', groupId: 'g' },
+  { type: 'removeGroupWorkspaceRoles', workspaceId: 'w2', groupId: 'g' },
   { type: 'removeCredential', credentialId: 'c2' },
   { type: 'deleteWorkspace', workspaceId: 'w1' },
   { type: 'removeConnector', connectorId: 'jira' },
@@ -97,7 +97,7 @@ describe('SPEC §6.1 patches address entities by id', () => {
     expect(result.snapshot.members.size).toBe(10_000);
   });
   it('changing one member of 10,000 patches that member only', () => {
-    const result = applyCommand(big, 'ada', { type: 'setMemberRoles', memberId: 'm42', role_names: ['billing_manager'] });
+    const result = applyCommand(big, 'ada', { type: 'setMemberOrgRoles', memberId: 'm42', roleNames: ['billing_manager'] });
     if (!result.ok) throw new Error('refused');
     expect(result.patches.length).toBeLessThanOrEqual(2);
     expect(result.patches[0]!.path.slice(0, 2)).toEqual(['members', 'm42']);
@@ -109,14 +109,14 @@ describe('§1 ids such as __proto__ and constructor are real ids (Map keys), for
   it('invite, add to a workspace, group, patch and invert', () => {
     let org = organizationBuilder('o').member('ada', 'organization_admin').organization();
     const commands: Command[] = [
-      { type: 'inviteMember', id: '__proto__', email: 'p@x.test' },
-      { type: 'inviteMember', id: 'constructor', email: 'c@x.test', role_names: ['organization_admin'] },
-      { type: 'createWorkspace', id: '__proto__', name: 'proto' },
-      { type: 'createWorkspace', id: 'constructor', name: 'ctor' },
-      { type: 'addWorkspaceMembers', workspaceId: '__proto__', members: [{ user_uuid: '__proto__', role_names: ['workspace_admin'] }, { user_uuid: 'constructor' }] },
-      { type: 'createGroup', id: 'constructor', name: 'ctor', memberIds: ['__proto__'] },
-      { type: 'createGroup', id: '__proto__', name: 'proto', memberIds: ['constructor'], role_names: ['organization_admin'] },
-      { type: 'grantGroupWorkspaceRoles', workspaceId: 'constructor', groupId: '__proto__' },
+      { type: 'inviteMember', memberId: '__proto__', email: 'p@x.test' },
+      { type: 'inviteMember', memberId: 'constructor', email: 'c@x.test', roleNames: ['organization_admin'] },
+      { type: 'createWorkspace', workspaceId: '__proto__', name: 'proto' },
+      { type: 'createWorkspace', workspaceId: 'constructor', name: 'ctor' },
+      { type: 'addWorkspaceMembers', workspaceId: '__proto__', members: [{ memberId: '__proto__', roleNames: ['workspace_admin'] }, { memberId: 'constructor' }] },
+      { type: 'createGroup', groupId: 'constructor', name: 'ctor', memberIds: ['__proto__'] },
+      { type: 'createGroup', groupId: '__proto__', name: 'proto', memberIds: ['constructor'], roleNames: ['organization_admin'] },
+      { type: 'setGroupWorkspaceRoles', workspaceId: 'constructor', groupId: '__proto__' },
       { type: 'removeWorkspaceMember', workspaceId: '__proto__', memberId: 'constructor' },
       { type: 'deleteGroup', groupId: 'constructor' },
       { type: 'removeMember', memberId: '__proto__' },
@@ -128,8 +128,8 @@ describe('§1 ids such as __proto__ and constructor are real ids (Map keys), for
     expect([...org.groups.keys()]).toEqual(['__proto__']);
     expect(Object.getPrototypeOf(org.members)).toBe(Map.prototype);
     // A workspace admin whose id is __proto__ manages its workspace through the same can
-    const again = expectRoundTrip(org, { type: 'inviteMember', id: '__proto__', email: 'p2@x.test' });
-    const added = expectRoundTrip(again, { type: 'addWorkspaceMembers', workspaceId: '__proto__', members: [{ user_uuid: '__proto__', role_names: ['workspace_admin'] }] });
-    expectRoundTrip(added, { type: 'addWorkspaceMembers', workspaceId: '__proto__', members: [{ user_uuid: 'ada' }] }, '__proto__');
+    const again = expectRoundTrip(org, { type: 'inviteMember', memberId: '__proto__', email: 'p2@x.test' });
+    const added = expectRoundTrip(again, { type: 'addWorkspaceMembers', workspaceId: '__proto__', members: [{ memberId: '__proto__', roleNames: ['workspace_admin'] }] });
+    expectRoundTrip(added, { type: 'addWorkspaceMembers', workspaceId: '__proto__', members: [{ memberId: 'ada' }] }, '__proto__');
   });
 });

@@ -46,23 +46,23 @@ function arbCommandOn(org: Organization) {
   const admins = [...org.members.keys()].filter((m) => policy.can(m, 'org.workspaces.manage'));
   const pick = <T,>(values: readonly T[]) => fc.constantFrom(...values);
   const workspaceRoles = fc.subarray(['user', 'dev', 'mistral_code_user', 'workspace_contributor', 'workspace_admin', 'observability_viewer'], { maxLength: 2 });
-  const withRoles = (roles: string[]) => (roles.length === 0 ? {} : { role_names: roles });
+  const withRoles = (roles: string[]) => (roles.length === 0 ? {} : { roleNames: roles });
   const commands: fc.Arbitrary<Record<string, unknown>>[] = [
     fc.record({ type: fc.constant('addWorkspaceMembers'), workspaceId: pick(workspaces), member: pick(members), roles: workspaceRoles }).map(
-      ({ type, workspaceId, member, roles }) => ({ type, workspaceId, members: [{ user_uuid: member, ...withRoles(roles) }] }),
+      ({ type, workspaceId, member, roles }) => ({ type, workspaceId, members: [{ memberId: member, ...withRoles(roles) }] }),
     ),
     fc.record({ type: fc.constant('removeWorkspaceMember'), workspaceId: pick(workspaces), memberId: pick(members) }),
-    fc.record({ type: fc.constant('setMemberRoles'), memberId: pick(members), role_names: fc.subarray(['member', 'billing_manager', 'organization_admin'], { minLength: 1 }) }),
+    fc.record({ type: fc.constant('setMemberOrgRoles'), memberId: pick(members), roleNames: fc.subarray(['member', 'billing_manager', 'organization_admin'], { minLength: 1 }) }),
     fc.record({ type: fc.constantFrom('suspendMember', 'reactivateMember', 'removeMember'), memberId: pick(members) }),
     fc.record({ type: fc.constant('deleteWorkspace'), workspaceId: pick(workspaces) }),
-    fc.record({ type: fc.constant('grantGroupWorkspaceRoles'), workspaceId: pick(workspaces), groupId: pick(groups), roles: workspaceRoles }).map(
+    fc.record({ type: fc.constant('setGroupWorkspaceRoles'), workspaceId: pick(workspaces), groupId: pick(groups), roles: workspaceRoles }).map(
       ({ roles, ...rest }) => ({ ...rest, ...withRoles(roles) }),
     ),
     fc.record({ type: fc.constant('setGroupMembers'), groupId: pick(groups), memberIds: fc.subarray(members.filter((m) => m !== 'new-member')) }),
   ];
   if (connectors.length > 0) {
     commands.push(
-      fc.record({ type: fc.constant('setWorkspaceConnectorPermission'), workspaceId: pick(workspaces), connectorId: pick(connectors), mode: fc.constantFrom('allowed', 'blocked') }),
+      fc.record({ type: fc.constant('setConnectorPermission'), workspaceId: pick(workspaces), connectorId: pick(connectors), mode: fc.constantFrom('allowed', 'blocked') }),
       fc.record({ type: fc.constant('removeConnector'), connectorId: pick(connectors) }),
     );
   }

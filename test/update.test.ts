@@ -190,32 +190,32 @@ describe('policy.update (incremental recompilation answers like a full build)', 
 
 /** Admin commands (SPEC §5) by an organization admin over the same id universe: most apply, some are refused. */
 const pickOne = <T>(values: readonly T[]) => fc.constantFrom(...values);
-const workspaceRoles = fc.option(fc.subarray([...ROLES], { minLength: 1, maxLength: 2 }), { nil: undefined }).map((r) => (r ? { role_names: r } : {}));
+const workspaceRoles = fc.option(fc.subarray([...ROLES], { minLength: 1, maxLength: 2 }), { nil: undefined }).map((r) => (r ? { roleNames: r } : {}));
 const adminCommand: fc.Arbitrary<Command> = fc.oneof(
-  fc.record({ type: fc.constant('inviteMember'), id: pickOne(['m5', 'k0', 'constructor']), email: pickOne(['n@x.test', 'o@x.test']) }),
+  fc.record({ type: fc.constant('inviteMember'), memberId: pickOne(['m5', 'k0', 'constructor']), email: pickOne(['n@x.test', 'o@x.test']) }),
   fc.record({ type: pickOne(['suspendMember', 'reactivateMember', 'removeMember'] as const), memberId: pickOne(MEMBERS.slice(1)) }),
-  fc.record({ type: fc.constant('setMemberRoles'), memberId: pickOne(MEMBERS), role_names: fc.subarray(['member', 'billing_manager', 'organization_admin'], { minLength: 1 }) }),
+  fc.record({ type: fc.constant('setMemberOrgRoles'), memberId: pickOne(MEMBERS), roleNames: fc.subarray(['member', 'billing_manager', 'organization_admin'], { minLength: 1 }) }),
   fc.record({ type: pickOne(['assignSeat', 'releaseSeat'] as const), memberId: pickOne(MEMBERS), product: fc.constant('mistral_code' as const) }),
-  fc.record({ type: fc.constant('createWorkspace'), id: pickOne(['w3', 'w2']), name: fc.constant('W') }),
+  fc.record({ type: fc.constant('createWorkspace'), workspaceId: pickOne(['w3', 'w2']), name: fc.constant('W') }),
   fc.record({ type: fc.constant('renameWorkspace'), workspaceId: pickOne(WORKSPACES), name: fc.constant('R') }),
   fc.record({ type: fc.constant('deleteWorkspace'), workspaceId: pickOne(WORKSPACES) }),
   fc
     .record({ type: fc.constant('addWorkspaceMembers'), workspaceId: pickOne(WORKSPACES), member: pickOne(MEMBERS), roles: workspaceRoles })
-    .map(({ type, workspaceId, member, roles }) => ({ type, workspaceId, members: [{ user_uuid: member, ...roles }] })),
+    .map(({ type, workspaceId, member, roles }) => ({ type, workspaceId, members: [{ memberId: member, ...roles }] })),
   fc.record({ type: fc.constant('removeWorkspaceMember'), workspaceId: pickOne(WORKSPACES), memberId: pickOne(MEMBERS) }),
   fc.record({ type: fc.constant('setGroupMembers'), groupId: pickOne(['g0', 'g1']), memberIds: fc.subarray(MEMBERS) }),
-  fc.record({ type: fc.constant('createGroup'), id: pickOne(['g1', 'g0']), name: fc.constant('G'), memberIds: fc.subarray(MEMBERS), role_names: fc.subarray(['member', 'billing_manager', 'organization_admin']) }),
+  fc.record({ type: fc.constant('createGroup'), groupId: pickOne(['g1', 'g0']), name: fc.constant('G'), memberIds: fc.subarray(MEMBERS), roleNames: fc.subarray(['member', 'billing_manager', 'organization_admin']) }),
   fc.record({ type: fc.constant('deleteGroup'), groupId: pickOne(['g0', 'g1']) }),
-  fc.record({ type: fc.constant('setGroupRoles'), groupId: pickOne(['g0', 'g1']), role_names: fc.subarray(['member', 'billing_manager', 'organization_admin'], { minLength: 1 }) }),
-  fc.record({ type: fc.constant('grantGroupWorkspaceRoles'), workspaceId: pickOne(WORKSPACES), groupId: pickOne(['g0', 'g1']), roles: workspaceRoles }).map(({ roles, ...c }) => ({ ...c, ...roles })),
-  fc.record({ type: fc.constant('removeGroupGrant'), workspaceId: pickOne(WORKSPACES), groupId: pickOne(['g0', 'g1']) }),
+  fc.record({ type: fc.constant('setGroupOrgRoles'), groupId: pickOne(['g0', 'g1']), roleNames: fc.subarray(['member', 'billing_manager', 'organization_admin'], { minLength: 1 }) }),
+  fc.record({ type: fc.constant('setGroupWorkspaceRoles'), workspaceId: pickOne(WORKSPACES), groupId: pickOne(['g0', 'g1']), roles: workspaceRoles }).map(({ roles, ...c }) => ({ ...c, ...roles })),
+  fc.record({ type: fc.constant('removeGroupWorkspaceRoles'), workspaceId: pickOne(WORKSPACES), groupId: pickOne(['g0', 'g1']) }),
   fc.record({ type: fc.constant('setConnectorPermission'), connectorId: pickOne(['c0', 'c1']), mode: pickOne(['allowed', 'blocked'] as const) }),
-  fc.record({ type: fc.constant('setWorkspaceConnectorPermission'), workspaceId: pickOne(WORKSPACES), connectorId: pickOne(CONNECTORS), mode: pickOne(['allowed', 'blocked'] as const) }),
+  fc.record({ type: fc.constant('setConnectorPermission'), workspaceId: pickOne(WORKSPACES), connectorId: pickOne(CONNECTORS), mode: pickOne(['allowed', 'blocked'] as const) }),
   fc.record({ type: fc.constant('updateConnector'), connectorId: pickOne(['c0', 'c1']), tools: fc.subarray(['search', 'list', 'read']).map((names) => names.map((name) => ({ name, access: 'read' as const }))) }),
   fc.record({ type: fc.constant('removeConnector'), connectorId: pickOne([...CONNECTORS, 'c3']) }),
   fc.record({
     type: fc.constant('registerConnector'),
-    id: pickOne(['c3', 'c0']),
+    connectorId: pickOne(['c3', 'c0']),
     name: pickOne(['c3-name', 'c1']),
     visibility: pickOne(['organization', 'workspace'] as const),
     workspaceIds: fc.subarray(WORKSPACES),
@@ -224,10 +224,10 @@ const adminCommand: fc.Arbitrary<Command> = fc.oneof(
     capabilities: fc.constant('read_write' as const),
     tools: fc.constant([{ name: 'x', access: 'read' as const }, { name: 'y', access: 'write' as const }]),
   }).map(({ visibility, workspaceIds, ...c }) => ({ ...c, visibility, ...(visibility === 'workspace' ? { workspaceIds } : {}) })),
-  fc.record({ type: fc.constant('addCredential'), id: pickOne(['cr1', 'cr2']), connectorId: pickOne(['c1', 'c2']), holder: fc.constant('workspace' as const), workspaceId: pickOne(WORKSPACES) }),
-  fc.record({ type: fc.constant('addCredential'), id: pickOne(['cr1', 'cr2']), connectorId: pickOne(['c1', 'c2']), holder: fc.constant('organization' as const) }),
+  fc.record({ type: fc.constant('addCredential'), credentialId: pickOne(['cr1', 'cr2']), connectorId: pickOne(['c1', 'c2']), holder: fc.constant('workspace' as const), workspaceId: pickOne(WORKSPACES) }),
+  fc.record({ type: fc.constant('addCredential'), credentialId: pickOne(['cr1', 'cr2']), connectorId: pickOne(['c1', 'c2']), holder: fc.constant('organization' as const) }),
   fc.record({ type: fc.constant('removeCredential'), credentialId: pickOne(['cr0', 'cr1', 'cr2']) }),
-  fc.record({ type: fc.constant('createApiKey'), id: pickOne(['k2', 'm3']), workspaceId: pickOne(WORKSPACES), name: fc.constant('key') }),
+  fc.record({ type: fc.constant('createApiKey'), keyId: pickOne(['k2', 'm3']), workspaceId: pickOne(WORKSPACES), name: fc.constant('key') }),
   fc.record({ type: fc.constant('revokeApiKey'), keyId: pickOne(KEYS) }),
   fc.record({ type: fc.constant('setApiKeyConnectorScopes'), keyId: pickOne(KEYS), connectorScopes: fc.oneof(fc.constant('all' as const), fc.subarray(CONNECTORS)) }),
   fc.record({ type: fc.constant('setApiKeyExpiry'), keyId: pickOne(KEYS), expiresAt: pickOne([null, '2026-07-01T00:00:00Z']) }),
@@ -261,8 +261,8 @@ describe('policy.update of groups (one group recompiles its members only)', () =
     let organization = baseOrganization();
     let policy = createPolicy(organization);
     const commands: Command[] = [
-      { type: 'createGroup', id: 'g1', name: 'G1', memberIds: ['m1'], role_names: ['member'] },
-      { type: 'setGroupRoles', groupId: 'g0', role_names: ['member'] },
+      { type: 'createGroup', groupId: 'g1', name: 'G1', memberIds: ['m1'], roleNames: ['member'] },
+      { type: 'setGroupOrgRoles', groupId: 'g0', roleNames: ['member'] },
       // Touches g0 again: m1's groups must stay [g0, g1], not become [g1, g0].
       { type: 'setGroupMembers', groupId: 'g0', memberIds: ['m1', 'm3'] },
     ] as Command[];
@@ -283,15 +283,15 @@ describe('policy.update is incremental for one member, workspace, group or conne
   const connector = { name: 'c3-name', visibility: 'organization', authentication: 'none', origin: 'custom', capabilities: 'read_write', tools: [{ name: 'x', access: 'read' }] };
   const sequences: Command[][] = [
     [{ type: 'setGroupMembers', groupId: 'g0', memberIds: ['m3', '__proto__'] }],
-    [{ type: 'createGroup', id: 'g1', name: 'G1', memberIds: ['m1', 'm3'], role_names: ['billing_manager'] }],
+    [{ type: 'createGroup', groupId: 'g1', name: 'G1', memberIds: ['m1', 'm3'], roleNames: ['billing_manager'] }],
     [{ type: 'deleteGroup', groupId: 'g0' }],
-    [{ type: 'setGroupRoles', groupId: 'g0', role_names: ['organization_admin'] }],
-    [{ type: 'grantGroupWorkspaceRoles', workspaceId: 'w2', groupId: 'g0', role_names: ['workspace_admin'] }],
-    [{ type: 'removeGroupGrant', workspaceId: 'w0', groupId: 'g0' }],
-    [{ type: 'createWorkspace', id: 'w3', name: 'W3' }, { type: 'addWorkspaceMembers', workspaceId: 'w3', members: [{ user_uuid: 'm3' }] }],
+    [{ type: 'setGroupOrgRoles', groupId: 'g0', roleNames: ['organization_admin'] }],
+    [{ type: 'setGroupWorkspaceRoles', workspaceId: 'w2', groupId: 'g0', roleNames: ['workspace_admin'] }],
+    [{ type: 'removeGroupWorkspaceRoles', workspaceId: 'w0', groupId: 'g0' }],
+    [{ type: 'createWorkspace', workspaceId: 'w3', name: 'W3' }, { type: 'addWorkspaceMembers', workspaceId: 'w3', members: [{ memberId: 'm3' }] }],
     [{ type: 'deleteWorkspace', workspaceId: 'w0' }],
-    [{ type: 'deleteWorkspace', workspaceId: 'w1' }, { type: 'createWorkspace', id: 'w1', name: 'Again' }, { type: 'addWorkspaceMembers', workspaceId: 'w1', members: [{ user_uuid: 'm1', role_names: ['dev'] }] }],
-    [{ type: 'registerConnector', id: 'c3', ...connector }],
+    [{ type: 'deleteWorkspace', workspaceId: 'w1' }, { type: 'createWorkspace', workspaceId: 'w1', name: 'Again' }, { type: 'addWorkspaceMembers', workspaceId: 'w1', members: [{ memberId: 'm1', roleNames: ['dev'] }] }],
+    [{ type: 'registerConnector', connectorId: 'c3', ...connector }],
     [{ type: 'removeConnector', connectorId: 'c1' }],
   ] as Command[][];
 

@@ -1,10 +1,9 @@
 /** Administration (SPEC §5): the Admin API as pure, authorized, invariant-keeping operations. */
-export { applyCommand, hasActiveOrganizationAdmin } from './apply.js';
+export { applyCommand, applyCommands, hasActiveOrganizationAdmin } from './apply.js';
+export { MAX_COMMAND_DEPTH, MAX_COMMAND_ENTRIES } from './read.js';
 export {
   commandSchemas,
   commandSchema,
-  memberRolesBodySchema,
-  workspaceMembersBodySchema,
   workspaceMemberEntrySchema,
   COMMAND_TYPES,
   isCommandType,
@@ -12,6 +11,6 @@ export {
   type CommandOf,
   type CommandType,
   type ParsedCommand,
-} from './commands.js';
+} from './schemas.js';
 export { listRoles, type RoleListing } from './roles.js';
 export type * from './types.js';

@@ -27,3 +27,18 @@ export function policyFor(organization: Organization): Policy {
 export function notePatched(previous: Organization, next: Organization, patches: readonly Patch[]): void {
   if (policies.has(previous)) derivations.set(next, { previous, patches });
 }
+
+/**
+ * The policy of `next`, a snapshot that `patches` made from `previous` (one command or several in
+ * order): `policy.update` on `previous`'s policy, kept for `next` so that it is derived only once.
+ */
+export function nextPolicy(previous: Organization, next: Organization, patches: readonly Patch[]): Policy {
+  if (next === previous) return policyFor(previous);
+  let policy = policies.get(next);
+  if (policy === undefined) {
+    policy = policyFor(previous).update(next, patches);
+    policies.set(next, policy);
+    derivations.delete(next);
+  }
+  return policy;
+}

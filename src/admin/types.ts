@@ -1,6 +1,7 @@
 import type { Patch } from 'immer';
 import type { Organization } from '../model/index.js';
-import type { CommandType } from './commands.js';
+import type { Policy } from '../policy/index.js';
+import type { CommandType } from './schemas.js';
 
 /** SPEC §7.2: the four classes of refusal. */
 export type AdminErrorClass = 'forbidden' | 'validation' | 'not_found' | 'invariant';
@@ -11,6 +12,9 @@ export type AdminErrorCode =
   | 'forbidden'
   // validation
   | 'unknown_command'
+  | 'unreadable_value'
+  | 'too_deep'
+  | 'too_large'
   | 'missing_field'
   | 'unknown_field'
   | 'invalid_type'
@@ -24,6 +28,8 @@ export type AdminErrorCode =
   | 'id_taken'
   | 'duplicate_email'
   | 'duplicate_name'
+  | 'empty_name'
+  | 'control_character'
   | 'unknown_tool'
   | 'write_tool_on_read_only'
   | 'workspace_ids_not_allowed'
@@ -64,7 +70,7 @@ export interface AdminError {
 /** Time as the caller gives it (the library reads no clock): epoch ms or an ISO-8601 string. */
 export type AuditTime = number | string | null;
 
-/** What a command touched, for the audit log. */
+/** An entity a command changed (or, refused, would have changed), for the audit log. */
 export interface AuditTarget {
   readonly kind: 'organization' | 'member' | 'workspace' | 'group' | 'connector' | 'credential' | 'api_key' | 'seat_pool';
   readonly id: string;
@@ -80,18 +86,66 @@ export interface AuditEvent {
   readonly at: AuditTime;
   readonly result:
     | { readonly status: 'applied'; readonly revision: number }
-    | { readonly status: 'refused'; readonly class: AdminErrorClass; readonly code: AdminErrorCode };
+    | { readonly status: 'refused'; readonly class: AdminErrorClass; readonly code: AdminErrorCode }
+    /** `applyCommands` only: this command applied, then a later one of the same batch was refused, so none was kept. */
+    | { readonly status: 'rolled_back' };
 }
 
-export type CommandResult =
-  | {
-      readonly ok: true;
-      readonly snapshot: Organization;
-      readonly patches: readonly Patch[];
-      readonly inversePatches: readonly Patch[];
-      readonly event: AuditEvent;
-    }
-  | { readonly ok: false; readonly error: AdminError; readonly snapshot: Organization; readonly event: AuditEvent };
+/**
+ * What an applied command offers besides its data: `policy`, the compiled policy of `snapshot`. It is a
+ * lazy, non-enumerable getter — built on first read with `policy.update` from the input snapshot's
+ * policy and the patches (not a full build), then kept — so JSON, spreads and structured clones of the
+ * result carry the data only.
+ */
+export interface NextPolicy {
+  readonly policy: Policy;
+}
+
+/** `applyCommand` applied: a new frozen snapshot (`revision` + 1), its patches and inverse, the audit event. */
+export interface CommandApplied extends NextPolicy {
+  readonly ok: true;
+  readonly snapshot: Organization;
+  readonly patches: readonly Patch[];
+  readonly inversePatches: readonly Patch[];
+  readonly event: AuditEvent;
+}
+
+/** `applyCommand` refused: the typed error, the very input snapshot, the audit event of the refusal. */
+export interface CommandRefused {
+  readonly ok: false;
+  readonly error: AdminError;
+  readonly snapshot: Organization;
+  readonly event: AuditEvent;
+}
+
+export type CommandResult = CommandApplied | CommandRefused;
+
+/**
+ * `applyCommands` applied every command, in order: the last snapshot, the patches of all of them in
+ * order (`inversePatches` undo them, last command first), and one audit event per command.
+ */
+export interface CommandsApplied extends NextPolicy {
+  readonly ok: true;
+  readonly snapshot: Organization;
+  readonly patches: readonly Patch[];
+  readonly inversePatches: readonly Patch[];
+  readonly events: readonly AuditEvent[];
+}
+
+/**
+ * `applyCommands` refused one command, so none is applied: its error, its `index` in the list (`null`
+ * when the list itself is not an array that can be read), the very input snapshot, and the audit events
+ * of the commands up to it — `rolled_back` for those before it, `refused` for it; later ones never ran.
+ */
+export interface CommandsRefused {
+  readonly ok: false;
+  readonly error: AdminError;
+  readonly index: number | null;
+  readonly snapshot: Organization;
+  readonly events: readonly AuditEvent[];
+}
+
+export type CommandsResult = CommandsApplied | CommandsRefused;
 
 export interface ApplyOptions {
   /** The time of the command, recorded in the audit event and used for API key expiry. */

@@ -1,0 +1,106 @@
+import type { Organization } from '../../model/index.js';
+import type { Findings } from '../errors.js';
+import { memberExists, orgAction, principalIdFree, q, type CommandSpecs } from './spec.js';
+
+type MemberCommand = 'inviteMember' | 'removeMember' | 'suspendMember' | 'reactivateMember' | 'changeMemberEmail' | 'setMemberOrgRoles' | 'assignSeat' | 'releaseSeat' | 'setSeatPoolSize';
+
+/** SPEC §5 members and seats: org.members.manage; seat pool sizes: org.billing.manage. */
+export const memberCommands: CommandSpecs<MemberCommand> = {
+  inviteMember: {
+    authority: orgAction('org.members.manage'),
+    plan: (o, c, f) => {
+      principalIdFree(o, c.memberId, ['memberId'], f);
+      emailUnique(o, c.email, undefined, f);
+      // SPEC §5: new members get `member` unless roles are given.
+      return (d) => void d.members.set(c.memberId, { id: c.memberId, email: c.email, status: 'active', orgRoles: c.roleNames ?? ['member'], seats: [] });
+    },
+  },
+  removeMember: {
+    authority: orgAction('org.members.manage'),
+    invariants: ['admin'],
+    plan: (o, c, f) => {
+      memberExists(o, c.memberId, ['memberId'], f);
+      // SPEC §7.7: out of its workspaces and groups, its own credentials deleted.
+      return (d) => {
+        d.members.delete(c.memberId);
+        for (const group of o.groups.values()) {
+          if (group.memberIds.includes(c.memberId)) d.groups.get(group.id)!.memberIds = group.memberIds.filter((m) => m !== c.memberId);
+        }
+        for (const workspace of o.workspaces.values()) {
+          if (workspace.members.has(c.memberId)) d.workspaces.get(workspace.id)!.members.delete(c.memberId);
+        }
+        for (const credential of o.credentials.values()) {
+          if (credential.holder === 'member' && credential.memberId === c.memberId) d.credentials.delete(credential.id);
+        }
+      };
+    },
+  },
+  suspendMember: {
+    authority: orgAction('org.members.manage'),
+    invariants: ['admin'],
+    plan: (o, c, f) => {
+      memberExists(o, c.memberId, ['memberId'], f);
+      return (d) => void (d.members.get(c.memberId)!.status = 'suspended');
+    },
+  },
+  reactivateMember: {
+    authority: orgAction('org.members.manage'),
+    plan: (o, c, f) => {
+      memberExists(o, c.memberId, ['memberId'], f);
+      return (d) => void (d.members.get(c.memberId)!.status = 'active');
+    },
+  },
+  changeMemberEmail: {
+    authority: orgAction('org.members.manage'),
+    plan: (o, c, f) => {
+      if (memberExists(o, c.memberId, ['memberId'], f)) emailUnique(o, c.email, c.memberId, f);
+      return (d) => void (d.members.get(c.memberId)!.email = c.email);
+    },
+  },
+  setMemberOrgRoles: {
+    authority: orgAction('org.members.manage'),
+    invariants: ['admin'],
+    plan: (o, c, f) => {
+      memberExists(o, c.memberId, ['memberId'], f);
+      // SPEC §7.5: replaces, never merges.
+      return (d) => void (d.members.get(c.memberId)!.orgRoles = c.roleNames!);
+    },
+  },
+  assignSeat: {
+    authority: orgAction('org.members.manage'),
+    invariants: ['seats'],
+    plan: (o, c, f) => {
+      const member = memberExists(o, c.memberId, ['memberId'], f);
+      if (member?.seats.includes(c.product)) f.validation('seat_already_assigned', ['product'], `member ${q(c.memberId)} already holds a ${c.product} seat`);
+      if (!o.seatPools.has(c.product)) f.notFound('seat_pool_not_found', ['product'], `there is no ${c.product} seat pool`);
+      return (d) => void d.members.get(c.memberId)!.seats.push(c.product);
+    },
+  },
+  releaseSeat: {
+    authority: orgAction('org.members.manage'),
+    plan: (o, c, f) => {
+      const member = memberExists(o, c.memberId, ['memberId'], f);
+      if (member && !member.seats.includes(c.product)) f.validation('seat_not_assigned', ['product'], `member ${q(c.memberId)} holds no ${c.product} seat`);
+      return (d) => {
+        const m = d.members.get(c.memberId)!;
+        m.seats = m.seats.filter((s) => s !== c.product);
+      };
+    },
+  },
+  setSeatPoolSize: {
+    authority: orgAction('org.billing.manage'),
+    invariants: ['seats'],
+    plan: (_o, c) => (d) => void d.seatPools.set(c.product, { product: c.product, size: c.size }),
+  },
+};
+
+/** SPEC §1: emails are unique, compared case-insensitively. */
+function emailUnique(o: Organization, email: string, self: string | undefined, f: Findings) {
+  const folded = email.toLowerCase();
+  for (const member of o.members.values()) {
+    if (member.id !== self && member.email.toLowerCase() === folded) {
+      f.validation('duplicate_email', ['email'], `email ${q(email)} is already used by another member`);
+      return;
+    }
+  }
+}
