@@ -168,14 +168,58 @@ describe('PATCH /api/admin/workspaces/:uuid/users (SPEC §5, §7.3)', () => {
   });
 });
 
+describe("the Admin API's own JSON is accepted at this edge only, and mapped onto the library's commands", () => {
+  it("the library's field names are not Admin API fields: 400 unknown_field, nothing changes", async () => {
+    const before = await organization();
+    const roles = await call('m-ada', 'PATCH', '/api/admin/users/m-eve', { roleNames: ['member'] });
+    expect(roles.status).toBe(400);
+    expect(roles.body.error).toMatchObject({ class: 'validation', code: 'unknown_field', path: ['roleNames'] });
+    const entry = await call('m-chloe', 'PATCH', '/api/admin/workspaces/ws-research/users', { members: [{ memberId: 'm-hugo', roleIds: [roleByName('user')!.id] }] });
+    expect(entry.status).toBe(400);
+    expect(entry.body.error.problems.map((problem: { path: unknown[] }) => problem.path)).toEqual([
+      ['members', 0, 'memberId'],
+      ['members', 0, 'roleIds'],
+    ]);
+    expect(await organization()).toEqual(before);
+  });
+
+  it("the library's refusals come back in the client's words", async () => {
+    const both = await call('m-ada', 'PATCH', '/api/admin/users/m-eve', { role_names: ['member'], roles: [roleByName('member')!.id] });
+    expect(both.body.error).toMatchObject({ code: 'conflicting_role_fields', path: ['roles'] });
+    expect(both.body.error.message).toContain('role_names');
+    const missing = await call('m-chloe', 'PATCH', '/api/admin/workspaces/ws-research/users', { members: [{ role_names: ['user'] }] });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toMatchObject({ code: 'missing_field', path: ['members', 0, 'user_uuid'] });
+  });
+
+  it('the organization-level permission route names no workspace', async () => {
+    const reply = await call('m-chloe', 'PUT', '/api/admin/connectors/c-github/permission', { mode: 'blocked', workspaceId: 'ws-research' });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.code).toBe('unknown_field');
+  });
+
+  it('group membership deltas: POST adds, DELETE removes, each idempotent', async () => {
+    expect((await call('m-ada', 'POST', '/api/admin/groups', { groupId: 'g-scim', name: 'SCIM' })).status).toBe(200);
+    const group = async () => (await organization()).groups.find((g: { id: string }) => g.id === 'g-scim');
+    const added = await call('m-ada', 'POST', '/api/admin/groups/g-scim/members', { memberIds: ['m-dave', 'm-hugo'] });
+    expect(added.status).toBe(200);
+    expect((await call('m-ada', 'POST', '/api/admin/groups/g-scim/members', { memberIds: ['m-dave'] })).status).toBe(200);
+    expect((await group()).memberIds).toEqual(['m-dave', 'm-hugo']);
+    expect((await call('m-ada', 'DELETE', '/api/admin/groups/g-scim/members', { memberIds: ['m-dave', 'm-nobody'] })).status).toBe(200);
+    expect((await group()).memberIds).toEqual(['m-hugo']);
+    expect((await call('m-chloe', 'POST', '/api/admin/groups/g-scim/members', { memberIds: ['m-dave'] })).status).toBe(403);
+    expect((await call('m-ada', 'DELETE', '/api/admin/groups/g-scim')).status).toBe(200);
+  });
+});
+
 describe('the rest of the SPEC §5 table over HTTP', () => {
   it('billing_manager sets a seat pool size and may not invite', async () => {
     expect((await call('m-bruno', 'PUT', '/api/admin/seat-pools/mistral_code', { size: 5 })).status).toBe(200);
-    expect((await call('m-bruno', 'POST', '/api/admin/users', { id: 'm-zoe', email: 'zoe@acme.test' })).status).toBe(403);
+    expect((await call('m-bruno', 'POST', '/api/admin/users', { memberId: 'm-zoe', email: 'zoe@acme.test' })).status).toBe(403);
   });
 
   it('an organization_admin invites, suspends, reactivates, seats and removes a member', async () => {
-    expect((await call('m-ada', 'POST', '/api/admin/users', { id: 'm-zoe', email: 'zoe@acme.test' })).status).toBe(200);
+    expect((await call('m-ada', 'POST', '/api/admin/users', { memberId: 'm-zoe', email: 'zoe@acme.test' })).status).toBe(200);
     expect((await memberOf('m-zoe')).orgRoles).toEqual(['member']);
     expect((await call('m-ada', 'POST', '/api/admin/users/m-zoe/suspend')).status).toBe(200);
     expect((await memberOf('m-zoe')).status).toBe('suspended');
@@ -194,21 +238,21 @@ describe('the rest of the SPEC §5 table over HTTP', () => {
   });
 
   it('workspaces: create, rename, delete; a missing one is 404 for an org-level command (§7.20)', async () => {
-    expect((await call('m-ada', 'POST', '/api/admin/workspaces', { id: 'ws-new', name: 'New' })).status).toBe(200);
+    expect((await call('m-ada', 'POST', '/api/admin/workspaces', { workspaceId: 'ws-new', name: 'New' })).status).toBe(200);
     expect((await call('m-ada', 'PATCH', '/api/admin/workspaces/ws-new', { name: 'Newer' })).body.entities[0].entity.name).toBe('Newer');
     expect((await call('m-ada', 'DELETE', '/api/admin/workspaces/ws-new')).status).toBe(200);
     expect((await call('m-ada', 'DELETE', '/api/admin/workspaces/ws-new')).status).toBe(404);
-    expect((await call('m-chloe', 'POST', '/api/admin/workspaces', { id: 'ws-x', name: 'X' })).status).toBe(403);
+    expect((await call('m-chloe', 'POST', '/api/admin/workspaces', { workspaceId: 'ws-x', name: 'X' })).status).toBe(403);
   });
 
   it('groups and group grants, connectors, permissions, credentials and API keys', async () => {
-    expect((await call('m-ada', 'POST', '/api/admin/groups', { id: 'g-ops', name: 'Ops', memberIds: ['m-dave'] })).status).toBe(200);
+    expect((await call('m-ada', 'POST', '/api/admin/groups', { groupId: 'g-ops', name: 'Ops', memberIds: ['m-dave'] })).status).toBe(200);
     expect((await call('m-ada', 'PUT', '/api/admin/groups/g-ops/members', { memberIds: ['m-dave', 'm-hugo'] })).status).toBe(200);
     expect((await call('m-chloe', 'PUT', '/api/admin/workspaces/ws-research/groups/g-ops', { role_names: ['user'] })).status).toBe(200);
     expect((await call('m-chloe', 'DELETE', '/api/admin/workspaces/ws-research/groups/g-ops')).status).toBe(200);
     expect((await call('m-ada', 'DELETE', '/api/admin/groups/g-ops')).status).toBe(200);
 
-    const connector = { id: 'c-notes', name: 'notes', visibility: 'organization', authentication: 'none', origin: 'custom', capabilities: 'read_write', tools: [{ name: 'read', access: 'read' }, { name: 'write', access: 'write' }] };
+    const connector = { connectorId: 'c-notes', name: 'notes', visibility: 'organization', authentication: 'none', origin: 'custom', capabilities: 'read_write', tools: [{ name: 'read', access: 'read' }, { name: 'write', access: 'write' }] };
     expect((await call('m-chloe', 'POST', '/api/admin/connectors', connector)).status).toBe(403);
     expect((await call('m-ada', 'POST', '/api/admin/connectors', connector)).status).toBe(200);
     expect((await call('m-ada', 'PUT', '/api/admin/connectors/c-notes/permission', { mode: 'restricted', tools: ['read'] })).status).toBe(200);
@@ -216,11 +260,11 @@ describe('the rest of the SPEC §5 table over HTTP', () => {
     expect(badTool.status).toBe(400);
     expect((await call('m-chloe', 'PUT', '/api/admin/workspaces/ws-research/connectors/c-notes/permission', { mode: 'blocked' })).status).toBe(200);
 
-    expect((await call('m-chloe', 'POST', '/api/admin/workspaces/ws-research/credentials', { id: 'cr-gh-research', connectorId: 'c-github' })).status).toBe(200);
+    expect((await call('m-chloe', 'POST', '/api/admin/workspaces/ws-research/credentials', { credentialId: 'cr-gh-research', connectorId: 'c-github' })).status).toBe(200);
     expect((await call('m-chloe', 'DELETE', '/api/admin/credentials/cr-gh-research')).status).toBe(200);
-    expect((await call('m-ada', 'POST', '/api/admin/connectors/c-warehouse/app-connection', { id: 'cr-wh-org' })).status).toBe(200);
+    expect((await call('m-ada', 'POST', '/api/admin/connectors/c-warehouse/app-connection', { credentialId: 'cr-wh-org' })).status).toBe(200);
 
-    expect((await call('m-chloe', 'POST', '/api/admin/workspaces/ws-research/api-keys', { id: 'k-nightly', name: 'Nightly' })).status).toBe(200);
+    expect((await call('m-chloe', 'POST', '/api/admin/workspaces/ws-research/api-keys', { keyId: 'k-nightly', name: 'Nightly' })).status).toBe(200);
     expect((await call('m-chloe', 'PUT', '/api/admin/api-keys/k-nightly/connector-scopes', { connectorScopes: ['c-notes'] })).status).toBe(200);
     expect((await call('m-chloe', 'PUT', '/api/admin/api-keys/k-nightly/expiry', { expiresAt: '2030-01-01T00:00:00Z' })).status).toBe(200);
     expect((await call('m-chloe', 'POST', '/api/admin/api-keys/k-platform-bot/revoke')).status).toBe(403);
@@ -245,7 +289,7 @@ describe('reads: the snapshot needs admin.access, the audit log org.audit_logs.v
   it('the audit log holds applied and refused commands alike, with the refusal class', async () => {
     const { events } = (await call('m-ada', 'GET', '/api/admin/audit-log')).body;
     expect(events.filter((event: any) => event.result.status === 'applied').length).toBe((await organization()).revision);
-    expect(events).toContainEqual(expect.objectContaining({ actor: 'm-dave', command: 'setMemberRoles', result: { status: 'refused', class: 'forbidden', code: 'forbidden' } }));
+    expect(events).toContainEqual(expect.objectContaining({ actor: 'm-dave', command: 'setMemberOrgRoles', result: { status: 'refused', class: 'forbidden', code: 'forbidden' } }));
   });
 });
 
@@ -255,7 +299,7 @@ describe('concurrency: commands serialized by an optimistic check on revision, n
     const conflictsBefore = api.stats.revisionConflicts;
     const auditBefore = (await call('m-ada', 'GET', '/api/admin/audit-log')).body.events.length;
     const ids = Array.from({ length: 100 }, (_, i) => `m-load-${i}`);
-    const invites = await Promise.all(ids.map((id) => call('m-ada', 'POST', '/api/admin/users', { id, email: `${id}@acme.test` })));
+    const invites = await Promise.all(ids.map((id) => call('m-ada', 'POST', '/api/admin/users', { memberId: id, email: `${id}@acme.test` })));
     const roleChanges = await Promise.all(ids.map((id) => call('m-ada', 'PATCH', `/api/admin/users/${id}`, { role_names: ['member', 'billing_manager'] })));
     const replies = [...invites, ...roleChanges];
     for (const reply of invites) expect([200, 409]).toContain(reply.status);

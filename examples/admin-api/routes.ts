@@ -1,7 +1,8 @@
 /**
  * The Admin API routes (SPEC §5 table) as data: each maps a method and a path to one admin command of
- * the library; path parameters are named after the command's fields and merged over the JSON body, so
- * the library's own payload schemas check the request (docs/admin.md lists the commands).
+ * the library; path parameters are named after the command's fields and merged over the JSON body
+ * (after `payload.ts` maps the Admin API's own role and member fields onto the command's), so the
+ * library's own payload schemas check the request (docs/admin.md lists the commands and these routes).
  */
 import type { CommandType } from 'org-policy';
 
@@ -11,12 +12,14 @@ export interface CommandRoute {
   readonly command: CommandType;
   /** Fixed fields the route adds to the command (e.g. the credential holder). */
   readonly fixed?: Readonly<Record<string, unknown>>;
+  /** Fields the body may not carry on this route (the organization-level permission names no workspace). */
+  readonly refuse?: readonly string[];
 }
 
 export const COMMAND_ROUTES: readonly CommandRoute[] = [
   // members
   { method: 'POST', path: '/api/admin/users', command: 'inviteMember' },
-  { method: 'PATCH', path: '/api/admin/users/:memberId', command: 'setMemberRoles' },
+  { method: 'PATCH', path: '/api/admin/users/:memberId', command: 'setMemberOrgRoles' },
   { method: 'PUT', path: '/api/admin/users/:memberId/email', command: 'changeMemberEmail' },
   { method: 'POST', path: '/api/admin/users/:memberId/suspend', command: 'suspendMember' },
   { method: 'POST', path: '/api/admin/users/:memberId/reactivate', command: 'reactivateMember' },
@@ -29,11 +32,11 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
   { method: 'PATCH', path: '/api/admin/workspaces/:workspaceId', command: 'renameWorkspace' },
   { method: 'DELETE', path: '/api/admin/workspaces/:workspaceId', command: 'deleteWorkspace' },
   { method: 'PATCH', path: '/api/admin/workspaces/:workspaceId/users', command: 'addWorkspaceMembers' },
-  { method: 'PUT', path: '/api/admin/workspaces/:workspaceId/users/:memberId', command: 'changeWorkspaceMemberRoles' },
+  { method: 'PUT', path: '/api/admin/workspaces/:workspaceId/users/:memberId', command: 'setWorkspaceMemberRoles' },
   { method: 'DELETE', path: '/api/admin/workspaces/:workspaceId/users/:memberId', command: 'removeWorkspaceMember' },
-  { method: 'PUT', path: '/api/admin/workspaces/:workspaceId/groups/:groupId', command: 'grantGroupWorkspaceRoles' },
-  { method: 'DELETE', path: '/api/admin/workspaces/:workspaceId/groups/:groupId', command: 'removeGroupGrant' },
-  { method: 'PUT', path: '/api/admin/workspaces/:workspaceId/connectors/:connectorId/permission', command: 'setWorkspaceConnectorPermission' },
+  { method: 'PUT', path: '/api/admin/workspaces/:workspaceId/groups/:groupId', command: 'setGroupWorkspaceRoles' },
+  { method: 'DELETE', path: '/api/admin/workspaces/:workspaceId/groups/:groupId', command: 'removeGroupWorkspaceRoles' },
+  { method: 'PUT', path: '/api/admin/workspaces/:workspaceId/connectors/:connectorId/permission', command: 'setConnectorPermission' },
   { method: 'POST', path: '/api/admin/workspaces/:workspaceId/credentials', command: 'addCredential', fixed: { holder: 'workspace' } },
   { method: 'POST', path: '/api/admin/workspaces/:workspaceId/api-keys', command: 'createApiKey' },
   // groups
@@ -41,12 +44,14 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
   { method: 'PATCH', path: '/api/admin/groups/:groupId', command: 'renameGroup' },
   { method: 'DELETE', path: '/api/admin/groups/:groupId', command: 'deleteGroup' },
   { method: 'PUT', path: '/api/admin/groups/:groupId/members', command: 'setGroupMembers' },
-  { method: 'PUT', path: '/api/admin/groups/:groupId/roles', command: 'setGroupRoles' },
+  { method: 'POST', path: '/api/admin/groups/:groupId/members', command: 'addGroupMembers' },
+  { method: 'DELETE', path: '/api/admin/groups/:groupId/members', command: 'removeGroupMembers' },
+  { method: 'PUT', path: '/api/admin/groups/:groupId/roles', command: 'setGroupOrgRoles' },
   // connectors, permissions, credentials
   { method: 'POST', path: '/api/admin/connectors', command: 'registerConnector' },
   { method: 'PATCH', path: '/api/admin/connectors/:connectorId', command: 'updateConnector' },
   { method: 'DELETE', path: '/api/admin/connectors/:connectorId', command: 'removeConnector' },
-  { method: 'PUT', path: '/api/admin/connectors/:connectorId/permission', command: 'setConnectorPermission' },
+  { method: 'PUT', path: '/api/admin/connectors/:connectorId/permission', command: 'setConnectorPermission', refuse: ['workspaceId'] },
   { method: 'POST', path: '/api/admin/connectors/:connectorId/app-connection', command: 'addCredential', fixed: { holder: 'organization' } },
   { method: 'POST', path: '/api/admin/credentials', command: 'addCredential' },
   { method: 'DELETE', path: '/api/admin/credentials/:credentialId', command: 'removeCredential' },

@@ -17,6 +17,7 @@ import {
   type Organization,
   type Policy,
 } from 'org-policy';
+import { commandFields, inAdminApiWords } from './payload.js';
 import { COMMAND_ROUTES, matchPath } from './routes.js';
 import { openPgliteStorage, type AdminStorage } from './storage.js';
 
@@ -94,7 +95,7 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
       if (!result.ok) {
         await storage.appendAudit(result.event);
         const { error } = result;
-        return [STATUS_OF_CLASS[error.class], { error }];
+        return [STATUS_OF_CLASS[error.class], { error: inAdminApiWords(error) }];
       }
       const serialized = serializeOrganization(result.snapshot);
       const revision = result.snapshot.revision;
@@ -133,8 +134,12 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
       if (params === null) continue;
       const actor = await authenticate(request);
       const body = await readJsonObject(request);
+      const refused = (route.refuse ?? []).filter((field) => field in body);
+      if (refused.length > 0) return [400, errorBody('unknown_field', `${refused.join(', ')} is not a field of ${method} ${route.path}`, refused)];
+      const mapped = commandFields(body);
+      if (!mapped.ok) return [400, { error: { class: 'validation', ...mapped.problems[0]!, problems: mapped.problems } }];
       // The route's ids win over the body's; the library's schema checks every other field.
-      return runCommand(actor, { ...body, ...params, ...route.fixed, type: route.command });
+      return runCommand(actor, { ...mapped.fields, ...params, ...route.fixed, type: route.command });
     }
     return [404, errorBody('unknown_route', `no Admin API route ${method} ${path}`)];
   }
