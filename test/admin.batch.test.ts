@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { applyPatches, enableMapSet, enablePatches, type Patch } from 'immer';
 import { describe, expect, it } from 'vitest';
-import { ACTIONS, applyCommand, applyCommands, createPolicy, organizationBuilder, type Command, type Organization, type Policy } from 'org-policy';
+import { ACTIONS, applyChange, applyCommand, applyCommands, createPolicy, organizationBuilder, serializeOrganization, type Command, type Organization, type Policy } from 'org-policy';
 import { policyFor } from '../src/admin/policy.js';
 import { policyInternals } from '../src/policy/index.js';
 
@@ -45,12 +45,13 @@ describe('SPEC §5 applyCommands: all or nothing, in order', () => {
       { now: NOW },
     );
     if (!result.ok) throw new Error(JSON.stringify(result.error));
-    expect(result.snapshot.revision).toBe(ORG.revision + 3);
+    // SPEC §8.1: one change, one revision
+    expect(result.snapshot.revision).toBe(ORG.revision + 1);
     expect(result.snapshot.workspaces.get('ws-c')!.members.get('dora')).toEqual({ memberId: 'dora', roles: ['workspace_admin'] });
     expect(result.events.map((e) => [e.command, e.result])).toEqual([
       ['createWorkspace', { status: 'applied', revision: 1 }],
-      ['addWorkspaceMembers', { status: 'applied', revision: 2 }],
-      ['addGroupMembers', { status: 'applied', revision: 3 }],
+      ['addWorkspaceMembers', { status: 'applied', revision: 1 }],
+      ['addGroupMembers', { status: 'applied', revision: 1 }],
     ]);
     expect(result.events.every((e) => e.actor === 'ada' && e.at === NOW && Object.isFrozen(e))).toBe(true);
     // the patches replay the whole batch; the inverse undoes it
@@ -99,12 +100,10 @@ describe('SPEC §5 applyCommands: all or nothing, in order', () => {
     expect(!result.ok && [result.index, result.error.code]).toEqual([0, 'last_organization_admin']);
   });
 
-  it('an empty list applies nothing: the input snapshot, no patches, no events', () => {
+  it('an empty list is refused: a change holds one or more commands (SPEC §8.1)', () => {
     const result = applyCommands(ORG, 'ada', []);
-    if (!result.ok) throw new Error(JSON.stringify(result.error));
+    expect(!result.ok && [result.index, result.error.code]).toEqual([null, 'invalid_value']);
     expect(result.snapshot).toBe(ORG);
-    expect([result.patches, result.inversePatches, result.events]).toEqual([[], [], []]);
-    expect(result.policy).toBe(policyFor(ORG));
   });
 
   it('a list that is not an array, or cannot be read, is a validation error; nothing runs', () => {
@@ -136,6 +135,29 @@ describe('SPEC §5 applyCommands: all or nothing, in order', () => {
     });
     const result = applyCommands(ORG, 'ada', list);
     expect(result.ok && result.snapshot.members.get('carl')!.status).toBe('suspended');
+  });
+});
+
+describe('SPEC §8 the result offers its change for replicas', () => {
+  it('applyCommand: result.change applied by a replica gives the same snapshot', () => {
+    const result = applyCommand(ORG, 'ada', { type: 'removeMember', memberId: 'carl' }, { now: NOW });
+    if (!result.ok) throw new Error(JSON.stringify(result.error));
+    expect(result.change).toMatchObject({ organizationId: 'acme', revision: 1, events: [JSON.parse(JSON.stringify(result.event))] });
+    const replica = applyChange(ORG, result.change);
+    expect(replica.ok && serializeOrganization(replica.organization)).toEqual(serializeOrganization(result.snapshot));
+    expect(Object.getOwnPropertyDescriptor(result, 'change')).toMatchObject({ enumerable: false });
+    expect(result.change).toBe(result.change);
+  });
+  it('applyCommands: one change for the batch, one event per command', () => {
+    const result = applyCommands(ORG, 'ada', [
+      { type: 'createWorkspace', workspaceId: 'ws-c', name: 'Lab' },
+      { type: 'addWorkspaceMembers', workspaceId: 'ws-c', members: [{ memberId: 'dora' }] },
+    ]);
+    if (!result.ok) throw new Error(JSON.stringify(result.error));
+    expect(result.change.revision).toBe(ORG.revision + 1);
+    expect(result.change.events).toHaveLength(2);
+    const replica = applyChange(ORG, JSON.parse(JSON.stringify(result.change)));
+    expect(replica.ok && serializeOrganization(replica.organization)).toEqual(serializeOrganization(result.snapshot));
   });
 });
 
@@ -180,7 +202,7 @@ describe('SPEC §5 the result offers the next policy (no stale policy after a co
     expect(result.policy.organization).toBe(result.snapshot);
   });
 
-  it('law: for random batches, result.policy answers exactly like createPolicy(result.snapshot)', () => {
+  it('law: for random batches, result.policy answers exactly like createPolicy(result.snapshot), and result.change replays it', () => {
     // Mostly commands that apply, so that most batches do; ws-c exists only once a batch creates it.
     const MEMBERS = ['wanda', 'carl', 'dora'];
     const WORKSPACES = ['ws-a', 'ws-b'];
@@ -205,6 +227,9 @@ describe('SPEC §5 the result offers the next policy (no stale policy after a co
         if (!result.ok) return;
         applied++;
         expectSameAnswers(result.policy, createPolicy(result.snapshot), ['ada', ...MEMBERS, 'k1', 'ghost'], [...WORKSPACES, 'ws-c']);
+        // SPEC §8.1: the batch's one change, applied by a replica, gives the same snapshot
+        const replica = applyChange(ORG, result.change);
+        expect(replica.ok && serializeOrganization(replica.organization)).toEqual(serializeOrganization(result.snapshot));
       }),
       { numRuns: 300 },
     );

@@ -1,4 +1,5 @@
 import { Immer, enableMapSet, enablePatches, type Patch } from 'immer';
+import { changeBetween, type Change } from '../change/index.js';
 import type { Organization } from '../model/index.js';
 import { isParsedOrganization, loadOrganization } from '../model/index.js';
 import { adoptOrganization } from '../model/parse.js';
@@ -31,8 +32,9 @@ const NOTHING: Readonly<Record<string, unknown>> = Object.freeze({});
 /**
  * SPEC §5: the checks of one command, in order. The command was read once into plain data (`read`);
  * everything below — the actor's authority, the payload, the recipe, the audit targets — uses that copy.
+ * The result is at `revision`: one more than the input's, or, within a batch, the batch's (SPEC §8.1).
  */
-function step(base: Organization, actor: unknown, read: ReadResult, now: Now): Step {
+function step(base: Organization, actor: unknown, read: ReadResult, now: Now, revision: number): Step {
   const raw = read.ok && isPlainObject(read.value) ? read.value : NOTHING;
   const type = isCommandType(raw.type) ? raw.type : null;
   const refuse = (error: AdminError): Step => ({
@@ -60,7 +62,7 @@ function step(base: Organization, actor: unknown, read: ReadResult, now: Now): S
 
   const [produced, patches, inversePatches] = immer.produceWithPatches(base as unknown as Mutable, (draft) => {
     recipe(draft);
-    draft.revision = base.revision + 1;
+    draft.revision = revision;
   });
   const next = produced as unknown as Organization;
   for (const invariant of spec.invariants ?? []) {
@@ -100,37 +102,46 @@ const formatValue = (value: unknown) => (typeof value === 'string' ? JSON.string
 const loadBase = (snapshot: Organization) => (isParsedOrganization(snapshot) ? snapshot : loadOrganization(snapshot));
 
 /**
- * The result's next policy: a lazy getter, not enumerable, so the result stays plain data for JSON and
- * spreads. The first read derives it from the input's policy with `policy.update`; later reads reuse it.
+ * What an applied result offers beyond its data, as lazy getters that are not enumerable, so the result
+ * stays plain data for JSON and spreads: `policy`, derived on first read from the input's policy with
+ * `policy.update`, and `change`, the SPEC §8 change for replicas. Each is computed once.
  */
-function offerPolicy<T extends { readonly snapshot: Organization; readonly patches: readonly Patch[] }>(base: Organization, result: T): T & { readonly policy: Policy } {
+function offer<T extends { readonly snapshot: Organization; readonly patches: readonly Patch[] }>(
+  base: Organization,
+  result: T,
+  events: readonly AuditEvent[],
+): T & { readonly policy: Policy; readonly change: Change<AuditEvent> } {
   let policy: Policy | undefined;
+  let change: Change<AuditEvent> | undefined;
   Object.defineProperty(result, 'policy', { enumerable: false, get: () => (policy ??= nextPolicy(base, result.snapshot, result.patches)) });
-  return Object.freeze(result) as T & { readonly policy: Policy };
+  Object.defineProperty(result, 'change', { enumerable: false, get: () => (change ??= changeBetween(base, result.snapshot, result.patches, events)) });
+  return Object.freeze(result) as T & { readonly policy: Policy; readonly change: Change<AuditEvent> };
 }
 
 /**
  * SPEC §5: applies one admin command to a snapshot. The command is read once into plain data; the actor
  * is checked on it first, through the same `can` the gateways use; then the payload (every problem at
  * once); then the targets; then the invariants. Applied: a new frozen snapshot sharing structure with the
- * input, `revision` one higher, its patches and inverse patches, the audit event, and `policy` (the
- * snapshot's compiled policy, derived lazily). Refused: the very input snapshot, untouched, and the audit
- * event. Never throws for any `command` or `actor`.
+ * input, `revision` one higher, its patches and inverse patches, the audit event, `policy` (the
+ * snapshot's compiled policy) and `change` (SPEC §8), both derived lazily. Refused: the very input
+ * snapshot, untouched, and the audit event. Never throws for any `command` or `actor`.
  */
 export function applyCommand(snapshot: Organization, actor: string, command: unknown, options: ApplyOptions = {}): CommandResult {
   const base = loadBase(snapshot);
   const now = options.now;
-  const result = step(base, actor, readPlain(command), now);
+  const result = step(base, actor, readPlain(command), now, base.revision + 1);
   if (!result.ok) return Object.freeze({ ok: false, error: result.error, snapshot: base, event: result.event });
-  return offerPolicy(base, { ok: true as const, snapshot: result.snapshot, patches: result.patches, inversePatches: result.inversePatches, event: result.event });
+  const applied = { ok: true as const, snapshot: result.snapshot, patches: result.patches, inversePatches: result.inversePatches, event: result.event };
+  return offer(base, applied, [result.event]);
 }
 
 /**
- * Several commands by one actor, atomically: each is checked and applied on the snapshot the previous one
- * produced, and either all are kept or none. Applied: the last snapshot (`revision` + the number of
- * commands), every command's patches in order, the inverse patches that undo them all (last command
- * first), one audit event per command, and `policy`. Refused: the first refused command's error and its
- * `index`, the very input snapshot, and the audit events up to it — those before it `rolled_back`.
+ * Several commands by one actor, atomically (SPEC §8.1: one change): each is checked and applied on the
+ * snapshot the previous one produced, and either all are kept or none. Applied: the last snapshot, at
+ * `revision` + 1 (the list holds at least one command), every command's patches in order, the
+ * inverse patches that undo them all (last command first), one audit event per command, `policy` and
+ * `change`. Refused: the first refused command's error and its `index`, the very input snapshot, and the
+ * audit events up to it — those before it `rolled_back`.
  */
 export function applyCommands(snapshot: Organization, actor: string, commands: unknown, options: ApplyOptions = {}): CommandsResult {
   const base = loadBase(snapshot);
@@ -146,6 +157,8 @@ export function applyCommands(snapshot: Organization, actor: string, commands: u
     return refuseList(fromProblems('validation', [{ ...read.problem, path: Object.freeze(path) }]), typeof index === 'number' ? index : null);
   }
   if (!Array.isArray(read.value)) return refuseList(single('validation', 'invalid_type', [], `commands are an array, not ${describe(read.value)}`), null);
+  // SPEC §8.1: a change holds one or more commands; an empty one would produce no revision to replicate.
+  if (read.value.length === 0) return refuseList(single('validation', 'invalid_value', [], 'give at least one command'), null);
 
   const items: readonly unknown[] = read.value;
   let current = base;
@@ -153,7 +166,8 @@ export function applyCommands(snapshot: Organization, actor: string, commands: u
   const inverses: (readonly Patch[])[] = [];
   const events: AuditEvent[] = [];
   for (let index = 0; index < items.length; index++) {
-    const result = step(current, actor, { ok: true, value: items[index] }, now);
+    // SPEC §8.1: the batch is one change, so every command in it produces the same next revision.
+    const result = step(current, actor, { ok: true, value: items[index] }, now, base.revision + 1);
     if (!result.ok) {
       const rolledBack = events.map((event) => Object.freeze({ ...event, result: ROLLED_BACK }));
       return Object.freeze({ ok: false, error: result.error, index, snapshot: base, events: Object.freeze([...rolledBack, result.event]) });
@@ -165,7 +179,8 @@ export function applyCommands(snapshot: Organization, actor: string, commands: u
   }
   const inversePatches: Patch[] = [];
   for (let i = inverses.length - 1; i >= 0; i--) for (const patch of inverses[i]!) inversePatches.push(patch);
-  return offerPolicy(base, { ok: true as const, snapshot: current, patches: Object.freeze(patches), inversePatches: Object.freeze(inversePatches), events: Object.freeze(events) });
+  const frozenEvents = Object.freeze(events);
+  return offer(base, { ok: true as const, snapshot: current, patches: Object.freeze(patches), inversePatches: Object.freeze(inversePatches), events: frozenEvents }, frozenEvents);
 }
 
 const ROLLED_BACK = Object.freeze({ status: 'rolled_back' } as const);

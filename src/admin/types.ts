@@ -1,4 +1,5 @@
 import type { Patch } from 'immer';
+import type { Change } from '../change/index.js';
 import type { Organization } from '../model/index.js';
 import type { Policy } from '../policy/index.js';
 import type { CommandType } from './schemas.js';
@@ -92,16 +93,17 @@ export interface AuditEvent {
 }
 
 /**
- * What an applied command offers besides its data: `policy`, the compiled policy of `snapshot`. It is a
- * lazy, non-enumerable getter — built on first read with `policy.update` from the input snapshot's
- * policy and the patches (not a full build), then kept — so JSON, spreads and structured clones of the
- * result carry the data only.
+ * What an applied result offers besides its data, as lazy getters that are not enumerable — computed on
+ * first read, then kept — so JSON, spreads and structured clones of the result carry the data only.
  */
 export interface NextPolicy {
+  /** The compiled policy of `snapshot`, built with `policy.update` from the input snapshot's policy and the patches (not a full build). */
   readonly policy: Policy;
+  /** The SPEC §8 change for replicas: wire patches by entity id, the audit events, a checksum. */
+  readonly change: Change<AuditEvent>;
 }
 
-/** `applyCommand` applied: a new frozen snapshot (`revision` + 1), its patches and inverse, the audit event. */
+/** `applyCommand` applied: a new frozen snapshot (`revision` + 1), its patches and inverse, the audit event; `policy` and `change`. */
 export interface CommandApplied extends NextPolicy {
   readonly ok: true;
   readonly snapshot: Organization;
@@ -121,8 +123,9 @@ export interface CommandRefused {
 export type CommandResult = CommandApplied | CommandRefused;
 
 /**
- * `applyCommands` applied every command, in order: the last snapshot, the patches of all of them in
- * order (`inversePatches` undo them, last command first), and one audit event per command.
+ * `applyCommands` applied every command, in order, as one change (SPEC §8.1): the last snapshot at
+ * `revision` + 1, the patches of all of them in order (`inversePatches` undo them, last command first),
+ * and one audit event per command, each at that revision; `policy` and `change`.
  */
 export interface CommandsApplied extends NextPolicy {
   readonly ok: true;
@@ -133,9 +136,11 @@ export interface CommandsApplied extends NextPolicy {
 }
 
 /**
- * `applyCommands` refused one command, so none is applied: its error, its `index` in the list (`null`
- * when the list itself is not an array that can be read), the very input snapshot, and the audit events
- * of the commands up to it — `rolled_back` for those before it, `refused` for it; later ones never ran.
+ * `applyCommands` refused one command, so none is applied: its error, its `index` in the list, the very
+ * input snapshot, and the audit events of the commands up to it — `rolled_back` for those before it,
+ * `refused` for it; later ones never ran. When the list cannot be read (not an array, or a hostile
+ * value in it), nothing ran: one `refused` event with `command: null`, and `index` is the entry that
+ * could not be read, or `null` for the list itself.
  */
 export interface CommandsRefused {
   readonly ok: false;

@@ -124,13 +124,14 @@ function touchedBy(before: Organization, after: Organization, patches: readonly 
       everything(first);
       continue;
     }
-    for (const id of located.ids) entity(first, id);
     if (first === 'workspaces' && located.ids.length === 1 && located.rest.length > 0) {
       const workspaceId = located.ids[0]!;
-      touched.entities.get('workspaces')!.delete(workspaceId);
-      if (touched.entities.get('workspaces')!.size === 0) touched.entities.delete('workspaces');
+      // Already touched whole by an earlier patch (created, then filled, in one change of several commands): stays whole.
+      if (touched.entities.get('workspaces')?.has(workspaceId)) continue;
       workspacePart(touched, workspaceId, located.rest, before.workspaces.get(workspaceId), after.workspaces.get(workspaceId));
+      continue;
     }
+    for (const id of located.ids) entity(first, id);
   }
   // A workspace touched whole is diffed whole; drop its partial record.
   for (const id of touched.entities.get('workspaces') ?? []) touched.workspaceParts.delete(id);
