@@ -520,11 +520,13 @@ describe('SPEC §6 organizationJsonSchema() describes the wire format', () => {
     expect(schema.properties.schemaVersion!.const).toBe(1);
   });
 
-  it('members are strict objects with the fields of §6.1', () => {
+  it('members are strict objects with the fields of §6.1 (and the optional externalId, displayName of §9)', () => {
     const member = schema.properties.members!.items!;
     expect(member.additionalProperties).toBe(false);
-    expect(Object.keys(member.properties!).sort()).toEqual(['email', 'id', 'orgRoles', 'seats', 'status']);
+    expect(Object.keys(member.properties!).sort()).toEqual(['displayName', 'email', 'externalId', 'id', 'orgRoles', 'seats', 'status']);
     expect(member.required).toEqual(expect.arrayContaining(['id', 'email', 'status', 'orgRoles']));
+    expect(member.required).not.toContain('externalId');
+    expect(member.required).not.toContain('displayName');
   });
 
   it('is plain JSON', () => {
@@ -575,8 +577,8 @@ describe('SPEC §7.21 names are non-empty, not only whitespace, and contain no c
     json.groups[0].name = 'eng\u0007';
     const result = parseOrganization(json);
     expect(result.ok ? [] : result.problems.map((p) => p.message)).toEqual([
-      'groups[0].name: a name must not contain control characters (U+0007 at index 3)',
-      'workspaces[0].name: a name must not be empty or only whitespace',
+      'groups[0].name must not contain control characters (U+0007 at index 3)',
+      'workspaces[0].name must not be empty or only whitespace',
     ]);
   });
 

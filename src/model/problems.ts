@@ -17,12 +17,6 @@ export function formatPath(path: Problem['path']): string {
 
 const ROLE_LISTS = new Set(['orgRoles', 'roles', 'role_names']);
 
-/** Codes that the model's own refinements put in `params.code` (see `nameSchema`). */
-const CUSTOM_CODES: ReadonlySet<string> = new Set<ProblemCode>(['empty_name', 'control_character']);
-function isCustomCode(code: unknown): code is ProblemCode {
-  return typeof code === 'string' && CUSTOM_CODES.has(code);
-}
-
 /** Turns zod's issues into problems with this library's stable codes and plain sentences. */
 export function problemsFromZod(issues: readonly z.core.$ZodIssue[], prefix: Path = []): Problem[] {
   const out: Problem[] = [];
@@ -75,8 +69,11 @@ export function problemsFromZod(issues: readonly z.core.$ZodIssue[], prefix: Pat
         );
         break;
       case 'custom': {
-        const code = (issue.params as { code?: unknown } | undefined)?.code;
-        out.push(problem(isCustomCode(code) ? code : 'invalid_value', path, `${formatPath(path)}: ${issue.message}`));
+        const params = issue.params as { code?: unknown; character?: unknown } | undefined;
+        if (params?.code === 'empty_name') out.push(problem('empty_name', path, `${formatPath(path)} must not be empty or only whitespace`));
+        else if (params?.code === 'control_character') {
+          out.push(problem('control_character', path, `${formatPath(path)} must not contain control characters (${String(params.character)})`));
+        } else out.push(problem('invalid_value', path, `${formatPath(path)}: ${issue.message}`));
         break;
       }
       default:

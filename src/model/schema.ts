@@ -39,11 +39,11 @@ export const nameSchema = z
     }
     const control = CONTROL_CHARACTER.exec(value);
     if (control) {
-      const codePoint = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      const character = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at index ${control.index}`;
       ctx.addIssue({
         code: 'custom',
-        message: `a name must not contain control characters (${codePoint} at index ${control.index})`,
-        params: { code: 'control_character' },
+        message: `a name must not contain control characters (${character})`,
+        params: { code: 'control_character', character },
         input: value,
       });
     }
