@@ -201,6 +201,7 @@ console.log(JSON.stringify([cjs.isParsedOrganization(parsed.organization), esm.i
 
   it('the org-policy bin runs from node_modules/.bin', () => {
     const bin = join(project, 'node_modules', '.bin', 'org-policy');
+    expect(run(bin, ['--version'], project).trim()).toBe(manifest.version);
     expect(run(bin, ['--help'], project)).toMatch(/^Usage: org-policy/m);
     expect(run(bin, ['validate', 'snapshot.json'], project)).toMatch(/valid/);
   });
