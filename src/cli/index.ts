@@ -87,8 +87,14 @@ function readJson(path: string): unknown {
   }
 }
 
+/** One line per problem; most messages already begin with their path, the others get it in front. */
 function problemLines(problems: readonly Problem[]): string {
-  return problems.map((p) => `  ${formatPath(p.path)}: ${p.message} (${p.code})`).join('\n');
+  return problems
+    .map((p) => {
+      const path = formatPath(p.path);
+      return `  ${p.message.startsWith(path) ? p.message : `${path}: ${p.message}`} (${p.code})`;
+    })
+    .join('\n');
 }
 
 function loadSnapshot(path: string): Organization {
