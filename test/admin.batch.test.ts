@@ -159,6 +159,16 @@ describe('SPEC §8 the result offers its change for replicas', () => {
     const replica = applyChange(ORG, JSON.parse(JSON.stringify(result.change)));
     expect(replica.ok && serializeOrganization(replica.organization)).toEqual(serializeOrganization(result.snapshot));
   });
+  it('a replica replays the commands in the order they happened: removed and added back, the member moves to the end', () => {
+    const result = applyCommands(ORG, 'ada', [
+      { type: 'removeWorkspaceMember', workspaceId: 'ws-a', memberId: 'wanda' },
+      { type: 'addWorkspaceMembers', workspaceId: 'ws-a', members: [{ memberId: 'wanda' }] },
+    ]);
+    if (!result.ok) throw new Error(JSON.stringify(result.error));
+    expect([...result.snapshot.workspaces.get('ws-a')!.members.keys()]).toEqual(['carl', 'wanda']);
+    const replica = applyChange(ORG, result.change);
+    expect(replica.ok && [...replica.organization.workspaces.get('ws-a')!.members.keys()]).toEqual(['carl', 'wanda']);
+  });
 });
 
 describe('SPEC §5 the result offers the next policy (no stale policy after a command)', () => {

@@ -1,5 +1,5 @@
 import { Immer, enableMapSet, enablePatches, type Patch } from 'immer';
-import { changeBetween, type Change } from '../change/index.js';
+import { changeBetween, changeChecksum, type Change } from '../change/index.js';
 import type { Organization } from '../model/index.js';
 import { isParsedOrganization, loadOrganization } from '../model/index.js';
 import { adoptOrganization } from '../model/parse.js';
@@ -101,6 +101,13 @@ const formatValue = (value: unknown) => (typeof value === 'string' ? JSON.string
 
 const loadBase = (snapshot: Organization) => (isParsedOrganization(snapshot) ? snapshot : loadOrganization(snapshot));
 
+/** One applied command of a result: the snapshots it led from and to, and its immer patches. */
+interface Applied {
+  readonly before: Organization;
+  readonly after: Organization;
+  readonly patches: readonly Patch[];
+}
+
 /**
  * What an applied result offers beyond its data, as lazy getters that are not enumerable, so the result
  * stays plain data for JSON and spreads: `policy`, derived on first read from the input's policy with
@@ -109,13 +116,41 @@ const loadBase = (snapshot: Organization) => (isParsedOrganization(snapshot) ? s
 function offer<T extends { readonly snapshot: Organization; readonly patches: readonly Patch[] }>(
   base: Organization,
   result: T,
+  steps: readonly Applied[],
   events: readonly AuditEvent[],
 ): T & { readonly policy: Policy; readonly change: Change<AuditEvent> } {
   let policy: Policy | undefined;
   let change: Change<AuditEvent> | undefined;
   Object.defineProperty(result, 'policy', { enumerable: false, get: () => (policy ??= nextPolicy(base, result.snapshot, result.patches)) });
-  Object.defineProperty(result, 'change', { enumerable: false, get: () => (change ??= changeBetween(base, result.snapshot, result.patches, events)) });
+  Object.defineProperty(result, 'change', { enumerable: false, get: () => (change ??= changeOf(steps, events)) });
   return Object.freeze(result) as T & { readonly policy: Policy; readonly change: Change<AuditEvent> };
+}
+
+/**
+ * SPEC §8.1: the change of one or more commands. Each command's wire patches are taken on the snapshot
+ * it applied to, then laid end to end (the inverse in reverse), so that a replica replays them in the
+ * order they happened: a member removed and added back by two commands ends where it would have.
+ */
+function changeOf(steps: readonly Applied[], events: readonly AuditEvent[]): Change<AuditEvent> {
+  if (steps.length === 1) return changeBetween(steps[0]!.before, steps[0]!.after, steps[0]!.patches, events);
+  const parts = steps.map((s) => changeBetween(s.before, s.after, s.patches, []));
+  const last = steps[steps.length - 1]!.after;
+  const body = {
+    organizationId: last.id,
+    revision: last.revision,
+    patches: parts.flatMap((part) => part.patches),
+    inversePatches: parts.reverse().flatMap((part) => part.inversePatches),
+    events: JSON.parse(JSON.stringify(events)) as AuditEvent[],
+  };
+  return deepFreeze({ ...body, sha256: changeChecksum(body) });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /**
@@ -132,7 +167,7 @@ export function applyCommand(snapshot: Organization, actor: string, command: unk
   const result = step(base, actor, readPlain(command), now, base.revision + 1);
   if (!result.ok) return Object.freeze({ ok: false, error: result.error, snapshot: base, event: result.event });
   const applied = { ok: true as const, snapshot: result.snapshot, patches: result.patches, inversePatches: result.inversePatches, event: result.event };
-  return offer(base, applied, [result.event]);
+  return offer(base, applied, [{ before: base, after: result.snapshot, patches: result.patches }], [result.event]);
 }
 
 /**
@@ -165,6 +200,7 @@ export function applyCommands(snapshot: Organization, actor: string, commands: u
   const patches: Patch[] = [];
   const inverses: (readonly Patch[])[] = [];
   const events: AuditEvent[] = [];
+  const steps: Applied[] = [];
   for (let index = 0; index < items.length; index++) {
     // SPEC §8.1: the batch is one change, so every command in it produces the same next revision.
     const result = step(current, actor, { ok: true, value: items[index] }, now, base.revision + 1);
@@ -175,12 +211,13 @@ export function applyCommands(snapshot: Organization, actor: string, commands: u
     for (const patch of result.patches) patches.push(patch);
     inverses.push(result.inversePatches);
     events.push(result.event);
+    steps.push({ before: current, after: result.snapshot, patches: result.patches });
     current = result.snapshot;
   }
   const inversePatches: Patch[] = [];
   for (let i = inverses.length - 1; i >= 0; i--) for (const patch of inverses[i]!) inversePatches.push(patch);
   const frozenEvents = Object.freeze(events);
-  return offer(base, { ok: true as const, snapshot: current, patches: Object.freeze(patches), inversePatches: Object.freeze(inversePatches), events: frozenEvents }, frozenEvents);
+  return offer(base, { ok: true as const, snapshot: current, patches: Object.freeze(patches), inversePatches: Object.freeze(inversePatches), events: frozenEvents }, steps, frozenEvents);
 }
 
 const ROLLED_BACK = Object.freeze({ status: 'rolled_back' } as const);

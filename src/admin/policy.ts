@@ -30,15 +30,16 @@ export function notePatched(previous: Organization, next: Organization, patches:
 
 /**
  * The policy of `next`, a snapshot that `patches` made from `previous` (one command or several in
- * order): `policy.update` on `previous`'s policy, kept for `next` so that it is derived only once.
+ * order), kept for `next` so that it is derived only once: from the policy of the snapshot just before
+ * `next` when that one is compiled (within a batch, the last command's patches only), else with
+ * `policy.update` on `previous`'s policy and all the patches.
  */
 export function nextPolicy(previous: Organization, next: Organization, patches: readonly Patch[]): Policy {
   if (next === previous) return policyFor(previous);
-  let policy = policies.get(next);
-  if (policy === undefined) {
-    policy = policyFor(previous).update(next, patches);
-    policies.set(next, policy);
-    derivations.delete(next);
-  }
+  const derivation = derivations.get(next);
+  if (policies.has(next) || (derivation !== undefined && policies.has(derivation.previous))) return policyFor(next);
+  const policy = policyFor(previous).update(next, patches);
+  policies.set(next, policy);
+  derivations.delete(next);
   return policy;
 }
