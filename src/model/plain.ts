@@ -62,18 +62,15 @@ export function plainCopy(input: unknown): PlainCopy {
     return out;
   };
 
-  const child = (key: string | number, read: () => unknown): unknown => {
-    let value: unknown;
-    try {
-      value = read();
-    } catch (error) {
-      return report('unreadable_value', key, (at) => `${at} could not be read (${reason(error)})`);
-    }
+  // A child already read: primitives as they are, objects copied one level down.
+  const child = (key: string | number, value: unknown): unknown => {
+    if (typeof value !== 'object' || value === null) return typeof value === 'function' ? FUNCTION : value;
     keys.push(key);
     const out = copy(value);
     keys.pop();
     return out;
   };
+  const unreadable = (key: string | number, error: unknown) => report('unreadable_value', key, (at) => `${at} could not be read (${reason(error)})`);
 
   const read = (value: object): unknown => {
     let isArray: boolean;
@@ -92,12 +89,30 @@ export function plainCopy(input: unknown): PlainCopy {
       }
       const list = value as unknown[];
       const out = new Array<unknown>(length);
-      for (let i = 0; i < length; i++) out[i] = child(i, () => list[i]);
+      for (let i = 0; i < length; i++) {
+        let item: unknown;
+        try {
+          item = list[i];
+        } catch (error) {
+          out[i] = unreadable(i, error);
+          continue;
+        }
+        out[i] = child(i, item);
+      }
       return out;
     }
     const record = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const name of names) define(out, name, child(name, () => record[name]));
+    for (const name of names) {
+      let item: unknown;
+      try {
+        item = record[name];
+      } catch (error) {
+        define(out, name, unreadable(name, error));
+        continue;
+      }
+      define(out, name, child(name, item));
+    }
     return out;
   };
 
