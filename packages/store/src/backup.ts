@@ -1,5 +1,5 @@
 import { applyChange, type Organization } from 'org-policy';
-import { organizationOfCheckpoint, readLatestCheckpoint, sha256Hex } from './checkpoint.js';
+import { organizationOfCheckpoint, readLatestCheckpoint, sha256Hex, type SnapshotMigrations } from './checkpoint.js';
 import type { Engine, SqlClient } from './engine.js';
 import { StoreError } from './errors.js';
 import { PAGE_SIZE, requireHead } from './log.js';
@@ -77,7 +77,13 @@ type Line =
  * applied in order (`applyChange`: the chain, the checksums, the entities), the checkpoint's checksum
  * recomputed — all of it, or nothing.
  */
-export async function importLines(engine: Engine, organizationId: string, channel: string, input: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>): Promise<ImportResult> {
+export async function importLines(
+  engine: Engine,
+  organizationId: string,
+  channel: string,
+  migrations: SnapshotMigrations,
+  input: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+): Promise<ImportResult> {
   if ((await engine.query('SELECT 1 FROM org_policy.heads WHERE organization_id = $1', [organizationId])).length > 0) {
     throw new StoreError('import_not_empty', `the database already holds organization ${JSON.stringify(organizationId)}`, { organizationId });
   }
@@ -122,7 +128,7 @@ export async function importLines(engine: Engine, organizationId: string, channe
         );
         if (stored === undefined || stored.sha256 !== line.sha256) throw invalid('the checkpoint does not match its sha256');
         try {
-          organization = organizationOfCheckpoint({ revision: line.revision, schemaVersion: line.schemaVersion, text: stored.text, sha256: sha256Hex(stored.text) }, organizationId);
+          organization = organizationOfCheckpoint({ revision: line.revision, schemaVersion: line.schemaVersion, text: stored.text, sha256: sha256Hex(stored.text) }, organizationId, migrations);
         } catch (error) {
           throw invalid((error as Error).message);
         }

@@ -156,6 +156,7 @@ export class Follower extends EventEmitter<FollowerEvents> {
 
   /** Resolves once the follower holds at least `revision` (read-your-writes), or with a typed timeout. */
   waitFor(revision: number, options: { readonly timeoutMs?: number } = {}): Promise<WaitResult> {
+    if (!Number.isSafeInteger(revision) || revision < 0) return Promise.reject(new StoreError('invalid_options', `waitFor needs a revision, not ${String(revision)}`));
     if (this.revision >= revision) return Promise.resolve({ ok: true, revision: this.revision });
     const timeoutMs = options.timeoutMs ?? 5_000;
     if (this.closing) return Promise.resolve(this.waitFailure('closed', revision, timeoutMs));
@@ -269,7 +270,7 @@ export class Follower extends EventEmitter<FollowerEvents> {
         if (!applied.ok) return this.reloadOnce({ revision: row.revision, reason: 'change_failed', error: applied.error });
         const change = row.change as Change<AuditEvent>;
         const previousPolicy = this.state.policy;
-        const policy = previousPolicy.update(change);
+        const policy = this.nextPolicy(previousPolicy, change, applied.organization);
         this.state = { organization: applied.organization, policy };
         this.counters.changesApplied += 1;
         if (this.reloadedFor !== undefined && this.revision >= this.reloadedFor) this.reloadedFor = undefined;
@@ -277,6 +278,16 @@ export class Follower extends EventEmitter<FollowerEvents> {
         this.emitSafely('change', { revision: row.revision, change, previousPolicy, policy });
       }
       if (rows.length < PAGE_SIZE) return;
+    }
+  }
+
+  /** `policy.update`, or a full build if it ever throws (a bug): the follower must not stall on a change it applied. */
+  private nextPolicy(previous: Policy, change: Change<AuditEvent>, organization: Organization): Policy {
+    try {
+      return previous.update(change);
+    } catch (error) {
+      this.emitSafely('problem', { code: 'catch_up_failed', message: `policy.update threw at revision ${change.revision}; built the policy whole`, revision: previous.revision, error });
+      return createPolicy(organization);
     }
   }
 

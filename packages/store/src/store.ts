@@ -413,7 +413,7 @@ class OrganizationStore implements Store {
 
   async import(lines: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>): Promise<ImportResult> {
     this.assertOpen();
-    return this.queued(() => importLines(this.engine, this.organizationId, this.channel, lines));
+    return this.queued(() => importLines(this.engine, this.organizationId, this.channel, this.migrations, lines));
   }
 
   async close() {
