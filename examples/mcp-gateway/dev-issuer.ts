@@ -69,6 +69,7 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
     clientDefaults: { id_token_signed_response_alg: alg },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     // Only the documented demo users exist; a token's `sub` is the login.
+    scopes: ['openid', 'offline_access', TOOLS_SCOPE],
     findAccount: (_ctx, sub) => {
       const user = users.get(sub);
       return user === undefined ? undefined : { accountId: sub, claims: () => ({ sub, ...(user.name === undefined ? {} : { name: user.name }) }) };

@@ -25,6 +25,8 @@ export const PROXY_MEMBER_HEADER = 'x-org-member';
 export const TOKEN_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519'] as const;
 const MAX_ID_LENGTH = 256;
 const MAX_BEARER_LENGTH = 8192;
+/** Verified tokens remembered, so a session's requests pay for one signature check (oldest forgotten first). */
+const VERIFIED_TOKENS = 10_000;
 
 export interface Principal {
   readonly kind: 'member' | 'api_key';
@@ -188,21 +190,25 @@ function tokenVerifier(oauth: OAuthOptions, now: () => number) {
       throw error;
     }));
 
+  // Verified tokens by (audience, exact token): a signature is checked once per token, its times on every request.
+  const verified = new Map<string, JWTPayload>();
+
   return async (token: string, audience: string, dir: Directory): Promise<Authentication> => {
-    let payload: JWTPayload;
-    try {
-      const jwks = await keys();
-      ({ payload } = await jwtVerify(token, jwks, {
-        issuer: oauth.issuer,
-        audience,
-        algorithms: [...TOKEN_ALGORITHMS],
-        typ: 'at+jwt',
-        clockTolerance: tolerance,
-        currentDate: new Date(now()),
-        requiredClaims: ['exp', 'sub'],
-      }));
-    } catch (error) {
-      return refuse(error instanceof DiscoveryError ? 503 : 401, tokenProblem(error));
+    const cacheKey = `${audience} ${token}`;
+    let payload = verified.get(cacheKey);
+    if (payload !== undefined) {
+      const seconds = now() / 1000;
+      if (typeof payload.exp === 'number' && payload.exp <= seconds - tolerance) {
+        verified.delete(cacheKey);
+        return refuse(401, 'token_expired');
+      }
+      if (typeof payload.nbf === 'number' && payload.nbf > seconds + tolerance) return refuse(401, 'token_not_yet_valid');
+    } else {
+      const checked = await verify(token, audience);
+      if (!checked.ok) return checked.refusal;
+      payload = checked.payload;
+      if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
+      verified.set(cacheKey, payload);
     }
     const member = memberOf(payload, oauth.memberIdClaim, dir);
     if (member === undefined) return refuse(401, 'not_a_member');
@@ -219,6 +225,24 @@ function tokenVerifier(oauth: OAuthOptions, now: () => number) {
       },
     };
   };
+
+  async function verify(token: string, audience: string): Promise<{ ok: true; payload: JWTPayload } | { ok: false; refusal: Authentication }> {
+    try {
+      const jwks = await keys();
+      const { payload } = await jwtVerify(token, jwks, {
+        issuer: oauth.issuer,
+        audience,
+        algorithms: [...TOKEN_ALGORITHMS],
+        typ: 'at+jwt',
+        clockTolerance: tolerance,
+        currentDate: new Date(now()),
+        requiredClaims: ['exp', 'sub'],
+      });
+      return { ok: true, payload };
+    } catch (error) {
+      return { ok: false, refusal: refuse(error instanceof DiscoveryError ? 503 : 401, tokenProblem(error)) };
+    }
+  }
 }
 
 /**
