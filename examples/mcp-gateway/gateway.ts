@@ -1,64 +1,85 @@
 /**
- * An MCP gateway that asks org-policy before every tool call: an MCP server over Streamable HTTP
- * (`POST /mcp`) in front of the upstream MCP servers registered as connectors.
+ * An MCP gateway that asks org-policy before every tool call, and proves who asks first.
  *
+ * - Each workspace's endpoint, `<base>/workspaces/<id>/mcp`, is its own OAuth protected resource
+ *   (resource.ts): its metadata is at `/.well-known/oauth-protected-resource/workspaces/<id>/mcp`, its
+ *   canonical URI is the audience of the tokens it accepts, and the workspace comes from the path only.
+ * - Who asks (identity.ts): an access token from the configured issuer, an API key secret, or — only when
+ *   configured — a front proxy with its proof.
  * - `tools/list` is `policy.toolsByConnector(principal, workspace, { now })`, each tool named
- *   `<connector name>__<tool>` so that two connectors never clash.
- * - `tools/call` asks `policy.explainInvoke(...)` first; a refusal is an MCP error carrying the reason
- *   and never reaches the upstream; an allowed call is forwarded and the upstream's answer relayed.
- * - The snapshot is reloaded when its file changes: a new `Policy` object is swapped in at once, and a
- *   request in flight keeps the one it started with.
- * - One SDK `Server` serves every request (exchange.ts): stateless Streamable HTTP, JSON responses.
+ *   `<connector name>__<tool>`; `tools/call` asks `policy.explainInvoke(...)` first, and a refusal never
+ *   reaches the upstream. Upstream calls use the connector's own connection, never the client's token.
+ * - MCP sessions (sessions.ts) are bound to the principal that opened them; ids, cancellations, progress
+ *   and notifications stay inside their session. A policy change sends `notifications/tools/list_changed`
+ *   to exactly the sessions whose tool list it changed.
+ * - Every refusal and every log line names the policy revision it was decided at (log.ts).
  */
-import { readFile } from 'node:fs/promises';
-import { watch, type FSWatcher } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { basename, dirname, resolve } from 'node:path';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { CallToolRequestSchema, CallToolResultSchema, ErrorCode, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import { createPolicy, parseOrganization, type Policy } from 'org-policy';
-import { ExchangeTransport, readMessage, sendJson } from './exchange.js';
-import { authenticate, keyTable, type Principal } from './principal.js';
+import { CallToolRequestSchema, CallToolResultSchema, ErrorCode, ListToolsRequestSchema, type JSONRPCMessage, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Policy } from 'org-policy';
+import { authenticator, directory, PROBLEM_DESCRIPTIONS, TOOLS_SCOPE, type Directory, type OAuthOptions, type Principal, type ProxyOptions } from './identity.js';
+import { lineLogger, type Logger } from './log.js';
+import { challenge, metadataDocument, resources } from './resource.js';
+import { Sessions, type Owner, type SessionLimits, type ToolListChanges } from './sessions.js';
+import { SEPARATOR, snapshotFileSource, toolNameProblems, type PolicySource, type ReloadResult } from './source.js';
+import { readMessage, sendJson } from './transport.js';
 import { connectUpstreams, type Upstream, type UpstreamSpec } from './upstreams.js';
+
+export { SEPARATOR, type ReloadResult } from './source.js';
 
 /** JSON-RPC error codes of the gateway's own refusals (the implementation-defined server range). */
 export const POLICY_DENIED = -32003;
 export const UPSTREAM_UNAVAILABLE = -32004;
-/** Between a connector's name (a slug) and a tool's name in the gateway's tool list. */
-export const SEPARATOR = '__';
+export const REVISION_HEADER = 'x-policy-revision';
 
 /** A JSON-RPC error the SDK sends as it is (`code`, `message`, `data`), without McpError's message prefix. */
 export class GatewayRefusal extends Error {
   constructor(
     readonly code: number,
     message: string,
-    readonly data: { readonly reason: string; readonly tool: string },
+    readonly data: { readonly reason: string; readonly tool: string; readonly revision: number },
   ) {
     super(message);
   }
 }
 
 export interface GatewayOptions {
-  /** The organization snapshot (SPEC §6.1), reloaded when the file changes. */
-  readonly snapshotPath: string;
-  /** Connector id → how to reach its MCP server. */
+  /** The organization snapshot (SPEC §6.1), reloaded when the file changes. Ignored when `source` is given. */
+  readonly snapshotPath?: string;
+  /** Where the policy comes from, when not a snapshot file (the store's follower, a test's own). */
+  readonly source?: PolicySource;
+  /** Connector id → how to reach its MCP server, with the connector's own credential. */
   readonly upstreams: ReadonlyMap<string, UpstreamSpec>;
-  /** SHA-256 (hex) of each API key secret → key id. Never the secrets. */
-  readonly apiKeys?: readonly { readonly keyId: string; readonly sha256: string }[];
   readonly port?: number;
   readonly host?: string;
-  /** The gateway's clock, epoch ms: `options.now` of every decision (SPEC §7.1). */
+  /** `<base>` of the workspace endpoints (`GATEWAY_BASE_URL`); the listening address when absent. */
+  readonly baseUrl?: string;
+  /** Access tokens from this issuer are accepted. */
+  readonly oauth?: OAuthOptions;
+  /** The trusted-front-proxy mode, off unless given. */
+  readonly proxy?: ProxyOptions;
+  /** Browser origins allowed to call (the `Origin` header, against DNS rebinding); default the base's own. */
+  readonly allowedOrigins?: readonly string[];
+  readonly sessions?: SessionLimits;
+  /** The gateway's clock, epoch ms: `options.now` of every decision (SPEC §7.1) and of token checks. */
   readonly now?: () => number;
+  /** Where log lines go (default stdout); each line is already escaped and capped. */
   readonly log?: (line: string) => void;
-  /** Reload on file change (default true). */
+  /** Reload the snapshot file on change (default true). */
   readonly watch?: boolean;
+  /** Told after each policy change which sessions were notified or closed. */
+  readonly onToolListChanges?: (changes: ToolListChanges, revision: number) => void;
 }
 
 export interface Gateway {
+  /** `<base>`: the workspace endpoints are `<base>/workspaces/<id>/mcp`. */
   readonly url: string;
   readonly port: number;
+  /** The canonical URI of a workspace's endpoint (the token audience). */
+  endpoint(workspace: string): string;
   /** The policy in force now. */
   policy(): Policy;
   /** Reads the snapshot file again; keeps the current policy if the file is not a valid snapshot. */
@@ -66,67 +87,70 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export type ReloadResult = { readonly ok: true; readonly revision: number } | { readonly ok: false; readonly problems: readonly string[] };
-
-/** One loaded snapshot: the policy and the namespaced tool names, swapped together in one assignment. */
-interface State {
-  readonly policy: Policy;
-  /** `<connector name>__<tool>` → the connector and tool it names, for every tool in the snapshot. */
-  readonly names: ReadonlyMap<string, { readonly connectorId: string; readonly connectorName: string; readonly tool: string }>;
+interface Target {
+  readonly connectorId: string;
+  readonly connectorName: string;
+  readonly tool: string;
 }
 
-export async function loadState(path: string): Promise<{ ok: true; state: State } | { ok: false; problems: string[] }> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    return { ok: false, problems: [`${path}: ${error instanceof Error ? error.message : String(error)}`] };
-  }
-  const parsed = parseOrganization(json);
-  if (!parsed.ok) return { ok: false, problems: parsed.problems.map((p) => `${p.path.join('.')}: ${p.message} [${p.code}]`) };
-  const names = new Map<string, { connectorId: string; connectorName: string; tool: string }>();
-  const problems: string[] = [];
-  for (const connector of parsed.organization.connectors.values()) {
-    for (const { name: tool } of connector.tools) {
-      const name = `${connector.name}${SEPARATOR}${tool}`;
-      const taken = names.get(name);
-      // Slugs may hold "__" themselves: refuse a snapshot where two (connector, tool) pairs would share a name.
-      if (taken) problems.push(`tool name ${name} would name both ${taken.connectorName}/${taken.tool} and ${connector.name}/${tool}`);
-      names.set(name, { connectorId: connector.id, connectorName: connector.name, tool });
+/** What a request needs of one policy, computed once per policy and kept beside it. */
+interface State {
+  readonly policy: Policy;
+  readonly directory: Directory;
+  /** `<connector name>__<tool>` → the connector and tool it names. */
+  readonly names: ReadonlyMap<string, Target>;
+}
+
+/** Who asks, where, and the state in force when the request arrived: carried to the handlers in authInfo. */
+interface RequestContext {
+  readonly state: State;
+  readonly principal: Principal;
+  readonly workspace: string;
+}
+
+const states = new WeakMap<Policy, State>();
+
+function stateOf(policy: Policy): State {
+  let state = states.get(policy);
+  if (state === undefined) {
+    const names = new Map<string, Target>();
+    for (const connector of policy.organization.connectors.values()) {
+      // A name two pairs would share keeps the first (a snapshot file with a clash is refused before it gets here).
+      for (const { name: tool } of connector.tools) {
+        const name = `${connector.name}${SEPARATOR}${tool}`;
+        if (!names.has(name)) names.set(name, { connectorId: connector.id, connectorName: connector.name, tool });
+      }
     }
+    state = { policy, directory: directory(policy.organization), names };
+    states.set(policy, state);
   }
-  if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, state: { policy: createPolicy(parsed.organization), names } };
+  return state;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const log = options.log ?? ((line: string) => console.log(line));
+  const write = options.log ?? ((line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
+  const log: Logger = lineLogger(write);
   const now = options.now ?? Date.now;
-  const keys = keyTable(options.apiKeys ?? []);
-  const snapshotPath = resolve(options.snapshotPath);
+  const host = options.host ?? '127.0.0.1';
 
-  const first = await loadState(snapshotPath);
-  if (!first.ok) throw new Error(`${snapshotPath} is not a valid snapshot:\n  ${first.problems.join('\n  ')}`);
-  let current: State = first.state;
-  const upstreams = await connectUpstreams(options.upstreams, log);
-  const transport = new ExchangeTransport();
-  await mcpServer().connect(transport);
+  let source: PolicySource;
+  if (options.source !== undefined) source = options.source;
+  else if (options.snapshotPath !== undefined) {
+    source = await snapshotFileSource(options.snapshotPath, {
+      ...(options.watch === undefined ? {} : { watch: options.watch }),
+      problem: (problems, kept) => log('snapshot_refused', kept, { file: options.snapshotPath, problems: problems.length, first: problems[0] }),
+    });
+  } else throw new Error('startGateway needs a snapshotPath or a source');
+  for (const problem of toolNameProblems(source.policy.organization)) log('tool_name_clash', source.policy.revision, { problem });
 
-  const reload = async (): Promise<ReloadResult> => {
-    const next = await loadState(snapshotPath);
-    if (!next.ok) {
-      log(`snapshot ${snapshotPath}: kept revision ${current.policy.organization.revision}, the new file has ${next.problems.length} problem(s): ${next.problems.slice(0, 3).join('; ')}`);
-      return { ok: false, problems: next.problems };
-    }
-    current = next.state; // Atomic: requests in flight hold the state they started with.
-    log(`snapshot ${snapshotPath}: revision ${current.policy.organization.revision} in force`);
-    return { ok: true, revision: current.policy.organization.revision };
-  };
+  const upstreams = await connectUpstreams(options.upstreams, (connectorId, error) => log('upstream_unavailable', source.policy.revision, { connector: connectorId, error }));
+  const identity = authenticator({ ...(options.oauth === undefined ? {} : { oauth: options.oauth }), ...(options.proxy === undefined ? {} : { proxy: options.proxy }), now });
+  const sessions = new Sessions(mcpServer, options.sessions);
 
   const http = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      log(`request failed: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent) rpcError(res, 400, ErrorCode.InvalidRequest, 'Bad request');
+      log('request_failed', source.policy.revision, { error: error instanceof Error ? error.message : String(error) });
+      if (!res.headersSent) rpcError(res, 400, ErrorCode.InvalidRequest, 'Bad request', source.policy.revision);
       else res.end();
     });
   });
@@ -134,97 +158,208 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   http.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
   });
+  await new Promise<void>((ready) => http.listen(options.port ?? 0, host, ready));
+  const { port } = http.address() as AddressInfo;
+  const site = resources(options.baseUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  const allowedOrigins = new Set(options.allowedOrigins ?? [site.origin]);
+  const authorizationServers = identity.issuer === undefined ? [] : [identity.issuer];
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '').split('?')[0];
-    if (path !== '/mcp') return rpcError(res, 404, ErrorCode.InvalidRequest, 'Not found: the MCP endpoint is POST /mcp');
-    if (req.method !== 'POST') {
-      res.setHeader('Allow', 'POST');
-      return rpcError(res, 405, ErrorCode.InvalidRequest, 'Method not allowed: this gateway is stateless; use POST /mcp');
-    }
-    // The policy in force when the request arrives decides all of it, whatever reload happens meanwhile.
-    const state = current;
-    const authentication = authenticate(req.headers, keys, state.policy);
-    if (!authentication.ok) {
-      if (authentication.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-      return rpcError(res, authentication.status, ErrorCode.InvalidRequest, authentication.message);
-    }
-    const incoming = await readMessage(req);
-    if (!incoming.ok) return rpcError(res, incoming.status, incoming.code, incoming.message);
-    const { principal } = authentication;
-    // The SDK hands authInfo to every handler; the token field never holds the secret.
-    const authInfo: AuthInfo = { token: '', clientId: principal.id, scopes: [], extra: { context: { state, principal } satisfies RequestContext } };
-    const message = incoming.message;
-    if (!('method' in message) || !('id' in message)) {
-      transport.deliver(message, authInfo);
-      res.writeHead(202).end();
-      return;
-    }
-    const hungUp = new AbortController();
-    res.on('close', () => hungUp.abort());
-    sendJson(res, 200, await transport.exchange(message, authInfo, hungUp.signal));
+  source.onChange((previous, next) => {
+    const changes = sessions.toolListsChanged(previous, next, toolsOf);
+    log('policy_changed', next.revision, { previous: previous.revision, notified: changes.notified.length, closed: changes.closed.length });
+    options.onToolListChanges?.(changes, next.revision);
+  });
+
+  /** A principal's tool list under a policy, as one comparable string. */
+  function toolsOf(policy: Policy, owner: Owner): string {
+    return policy
+      .toolsByConnector(owner.id, owner.workspace, { now: now() })
+      .flatMap(({ connector, tools }) => tools.map((tool) => `${connector.name}${SEPARATOR}${tool}`))
+      .join('\u0000');
   }
 
-  /** One SDK Server for the gateway's lifetime; each handler reads who asks, and under which policy, from authInfo. */
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The policy in force when the request arrives decides all of it, whatever changes meanwhile.
+    const state = stateOf(source.policy);
+    const revision = state.policy.revision;
+    const headers: Record<string, string> = { [REVISION_HEADER]: String(revision) };
+    const path = (req.url ?? '').split('?')[0]!;
+    const route = site.route(path);
+    if (route === undefined) return rpcError(res, 404, ErrorCode.InvalidRequest, 'Not found: MCP endpoints are /workspaces/<id>/mcp', revision, headers);
+    if (route.kind !== 'mcp') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return rpcError(res, 405, ErrorCode.InvalidRequest, 'Method not allowed', revision, { ...headers, Allow: 'GET' });
+      if (route.kind === 'health') return sendJson(res, 200, source.health(), headers);
+      const resource = route.workspace === undefined ? site.origin : site.resource(route.workspace);
+      return sendJson(res, 200, metadataDocument(resource, authorizationServers, [TOOLS_SCOPE]), { ...headers, 'Cache-Control': 'max-age=300' });
+    }
+    const { workspace } = route;
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins.has(origin)) return refuse(res, 403, 'origin_not_allowed', 'Origin not allowed', state, workspace, headers);
+    if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
+      return rpcError(res, 405, ErrorCode.InvalidRequest, 'Method not allowed: POST, GET or DELETE', revision, { ...headers, Allow: 'GET, POST, DELETE' });
+    }
+
+    const metadataUrl = site.metadataUrl(workspace);
+    const authentication = await identity.authenticate(req.headers, site.resource(workspace), state.directory);
+    if (!authentication.ok) {
+      const { status, problem } = authentication;
+      const description = PROBLEM_DESCRIPTIONS[problem];
+      if (status === 401) headers['WWW-Authenticate'] = challenge(metadataUrl, TOOLS_SCOPE, problem === 'missing' ? undefined : { code: 'invalid_token', description });
+      if (status === 503) headers['Retry-After'] = '5';
+      return refuse(res, status, problem, description, state, workspace, headers);
+    }
+    const { principal } = authentication;
+    const owner: Owner = { kind: principal.kind, id: principal.id, workspace };
+    const who = { principal: `${principal.kind}:${principal.id}`, via: principal.via, sub: principal.subject, client: principal.clientId, workspace };
+    const insufficientScope = () => {
+      headers['WWW-Authenticate'] = challenge(metadataUrl, TOOLS_SCOPE, { code: 'insufficient_scope', description: `${TOOLS_SCOPE} is required` });
+      return refuse(res, 403, 'insufficient_scope', `Insufficient scope: ${TOOLS_SCOPE} is required`, state, workspace, headers, who);
+    };
+    const sessionId = single(req.headers['mcp-session-id']);
+    const sessionNotFound = () => refuse(res, 404, 'session_not_found', 'Session not found', state, workspace, headers, who);
+
+    if (req.method === 'GET') {
+      if (!principal.scopes.has(TOOLS_SCOPE)) return insufficientScope();
+      if (!(req.headers.accept ?? '').includes('text/event-stream')) return rpcError(res, 406, ErrorCode.InvalidRequest, 'Accept must include text/event-stream', revision, headers);
+      if (sessionId === undefined) return rpcError(res, 400, ErrorCode.InvalidRequest, 'Mcp-Session-Id is required for the GET stream', revision, headers);
+      const session = sessions.find(sessionId, owner);
+      if (session === undefined) return sessionNotFound();
+      if (!session.transport.openStream(res, headers)) return rpcError(res, 409, ErrorCode.InvalidRequest, 'This session already has a GET stream', revision, headers);
+      return;
+    }
+    if (req.method === 'DELETE') {
+      if (sessionId === undefined) return rpcError(res, 400, ErrorCode.InvalidRequest, 'Mcp-Session-Id is required', revision, headers);
+      if (sessions.find(sessionId, owner) === undefined) return sessionNotFound();
+      await sessions.close(sessionId);
+      log('session_closed', revision, who);
+      res.writeHead(204, headers).end();
+      return;
+    }
+
+    const incoming = await readMessage(req);
+    if (!incoming.ok) return rpcError(res, incoming.status, incoming.code, incoming.message, revision, headers);
+    const message = incoming.message;
+    const method = 'method' in message ? message.method : undefined;
+    if ((method === 'tools/list' || method === 'tools/call') && !principal.scopes.has(TOOLS_SCOPE)) return insufficientScope();
+    // The SDK hands authInfo to every handler; the token field never holds the credential.
+    const authInfo: AuthInfo = { token: '', clientId: principal.clientId ?? principal.id, scopes: [...principal.scopes], extra: { context: { state, principal, workspace } satisfies RequestContext } };
+    const isRequest = method !== undefined && 'id' in message;
+
+    let transport;
+    if (method === 'initialize' && isRequest) {
+      if (sessionId !== undefined) return rpcError(res, 400, ErrorCode.InvalidRequest, 'initialize opens a session: send it without Mcp-Session-Id', revision, headers);
+      const session = sessions.open(owner);
+      if (session === undefined) return rpcError(res, 503, ErrorCode.InternalError, 'This replica holds all the sessions it may; try again later', revision, { ...headers, 'Retry-After': '30' });
+      headers['Mcp-Session-Id'] = session.id;
+      log('session_opened', revision, who);
+      transport = session.transport;
+    } else if (sessionId !== undefined) {
+      const session = sessions.find(sessionId, owner);
+      if (session === undefined) return sessionNotFound();
+      transport = session.transport;
+    } else transport = isRequest ? sessions.lane(owner) : sessions.existingLane(owner);
+
+    if (!isRequest) {
+      // A notification reaches only the caller's own session or lane; a response has no request of ours to answer.
+      if (method !== undefined) transport?.notify(message as JSONRPCMessage & { method: string }, authInfo);
+      res.writeHead(202, headers).end();
+      return;
+    }
+    const stream = wantsProgress(message) && (req.headers.accept ?? '').includes('text/event-stream');
+    if (!transport!.request(message as JSONRPCMessage & { id: string | number; method: string }, authInfo, res, { stream, headers })) {
+      return rpcError(res, 429, ErrorCode.InvalidRequest, 'Too many requests in flight in this session', revision, { ...headers, 'Retry-After': '1' });
+    }
+  }
+
+  /** An HTTP-level refusal: logged, and answered as a JSON-RPC error naming the reason and the revision. */
+  function refuse(res: ServerResponse, status: number, reason: string, message: string, state: State, workspace: string, headers: Record<string, string>, who: Record<string, string | undefined> = { workspace }): void {
+    log('refused_request', state.policy.revision, { status, reason, ...who });
+    rpcError(res, status, ErrorCode.InvalidRequest, message, state.policy.revision, headers, reason);
+  }
+
+  /** One SDK Server per session; each handler reads who asks, where, and under which policy, from authInfo. */
   function mcpServer(): Server {
-    const server = new Server({ name: 'org-policy-mcp-gateway', version: '0.1.0' }, { capabilities: { tools: {} } });
+    const server = new Server({ name: 'org-policy-mcp-gateway', version: '0.2.0' }, { capabilities: { tools: { listChanged: true } } });
     server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
-      const { state, principal } = contextOf(extra.authInfo);
+      const { state, principal, workspace } = contextOf(extra.authInfo);
       const tools: Tool[] = [];
-      for (const { connector, tools: names } of state.policy.toolsByConnector(principal.id, principal.workspace, { now: now() })) {
+      for (const { connector, tools: names } of state.policy.toolsByConnector(principal.id, workspace, { now: now() })) {
         const upstream = upstreams.get(connector.id);
         for (const tool of names) tools.push(describeTool(connector.name, tool, upstream));
       }
       return { tools };
     });
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-      const { state, principal } = contextOf(extra.authInfo);
+      const { state, principal, workspace } = contextOf(extra.authInfo);
+      const revision = state.policy.revision;
       const started = performance.now();
       const name = request.params.name;
       const target = state.names.get(name) ?? guessTarget(state, name);
+      const who = { principal: `${principal.kind}:${principal.id}`, via: principal.via, workspace, tool: name };
       // The connector's reasons come before unknown_tool (SPEC §7.15), so a name is always explained by the policy.
-      const decision = state.policy.explainInvoke(principal.id, target.connectorId, target.tool, principal.workspace, { now: now() });
+      const decision = state.policy.explainInvoke(principal.id, target.connectorId, target.tool, workspace, { now: now() });
       if (!decision.allowed) {
         const reason = String(decision.reason);
-        log(`refused ${principal.kind} ${principal.id} in ${principal.workspace}: ${name} (${reason})`);
+        log('refused', revision, { ...who, reason });
         const code = reason === 'unknown_tool' || reason === 'unknown_connector' ? ErrorCode.InvalidParams : POLICY_DENIED;
-        throw new GatewayRefusal(code, `Tool call refused by policy: ${reason}`, { reason, tool: name });
+        throw new GatewayRefusal(code, `Tool call refused by policy: ${reason}`, { reason, tool: name, revision });
       }
       const upstream = upstreams.get(target.connectorId);
-      if (upstream === undefined) throw new GatewayRefusal(UPSTREAM_UNAVAILABLE, `Connector ${target.connectorName} has no reachable upstream`, { reason: 'upstream_unavailable', tool: name });
+      if (upstream === undefined) {
+        log('refused', revision, { ...who, reason: 'upstream_unavailable' });
+        throw new GatewayRefusal(UPSTREAM_UNAVAILABLE, `Connector ${target.connectorName} has no reachable upstream`, { reason: 'upstream_unavailable', tool: name, revision });
+      }
+      const progressToken = request.params._meta?.progressToken;
+      // Only the tool's name and arguments go upstream: the caller's credential and _meta stay here.
       const result = await upstream.client.request(
         { method: 'tools/call', params: { name: target.tool, ...(request.params.arguments === undefined ? {} : { arguments: request.params.arguments }) } },
         CallToolResultSchema,
-        { signal: extra.signal },
+        {
+          signal: extra.signal,
+          ...(progressToken === undefined
+            ? {}
+            : {
+                resetTimeoutOnProgress: true,
+                onprogress: (progress) => void extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } }).catch(() => undefined),
+              }),
+        },
       );
-      log(`allowed ${principal.kind} ${principal.id} in ${principal.workspace}: ${name} (${(performance.now() - started).toFixed(1)} ms)`);
+      log('allowed', revision, { ...who, ms: Number((performance.now() - started).toFixed(1)) });
       return result;
     });
     return server;
   }
 
-  await new Promise<void>((ready) => http.listen(options.port ?? 0, options.host ?? '127.0.0.1', ready));
-  const { port } = http.address() as AddressInfo;
-  const watcher = options.watch === false ? undefined : watchFile(snapshotPath, () => void reload());
-  log(`MCP gateway on http://${options.host ?? '127.0.0.1'}:${port}/mcp — snapshot ${snapshotPath}, upstreams: ${[...upstreams.keys()].join(', ') || 'none'}`);
+  log('listening', source.policy.revision, {
+    url: `${site.base}/workspaces/<id>/mcp`,
+    issuer: identity.issuer,
+    proxy: options.proxy === undefined ? 'off' : 'on',
+    upstreams: [...upstreams.keys()].join(',') || 'none',
+  });
 
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}/mcp`,
+    url: site.base,
     port,
-    policy: () => current.policy,
-    reload,
+    endpoint: (workspace) => site.resource(workspace),
+    policy: () => source.policy,
+    reload: () => (source.reload === undefined ? Promise.resolve({ ok: true as const, revision: source.policy.revision }) : source.reload()),
     close: async () => {
-      watcher?.close();
+      await sessions.closeAll();
       http.closeAllConnections();
       await new Promise<void>((done) => http.close(() => done()));
-      await transport.close();
+      if (options.source === undefined) await source.close();
       await Promise.all([...upstreams.values()].map((u) => u.client.close().catch(() => undefined)));
     },
   };
 }
 
+function wantsProgress(message: JSONRPCMessage): boolean {
+  const params = (message as { params?: { _meta?: { progressToken?: unknown } } }).params;
+  return params?._meta?.progressToken !== undefined;
+}
+
 /** For a name not in the snapshot: the connector whose name prefixes it, so the policy gives its reason in §7.15 order. */
-function guessTarget(state: State, name: string): { connectorId: string; connectorName: string; tool: string } {
+function guessTarget(state: State, name: string): Target {
   for (let at = name.indexOf(SEPARATOR); at > 0; at = name.indexOf(SEPARATOR, at + 1)) {
     const connectorName = name.slice(0, at);
     for (const connector of state.policy.organization.connectors.values()) {
@@ -241,33 +376,17 @@ function describeTool(connectorName: string, tool: string, upstream: Upstream | 
   return { ...upstreamTool, name, ...(upstreamTool.title === undefined ? {} : { title: `${upstreamTool.title} (${connectorName})` }) };
 }
 
-function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
-}
-
-/** Who asks and the state in force when the request arrived, carried to the handlers in authInfo. */
-interface RequestContext {
-  readonly state: State;
-  readonly principal: Principal;
+function rpcError(res: ServerResponse, status: number, code: number, message: string, revision: number, headers: Record<string, string> = {}, reason?: string): void {
+  sendJson(res, status, { jsonrpc: '2.0', error: { code, message, data: { revision, ...(reason === undefined ? {} : { reason }) } }, id: null }, { [REVISION_HEADER]: String(revision), ...headers });
 }
 
 function contextOf(authInfo: AuthInfo | undefined): RequestContext {
   const context = authInfo?.extra?.context as RequestContext | undefined;
   // Every request comes through handle(), which sets it; a missing one is a bug, answered as an internal error.
-  if (context === undefined) throw new GatewayRefusal(ErrorCode.InternalError, 'No request context', { reason: 'internal', tool: '' });
+  if (context === undefined) throw new GatewayRefusal(ErrorCode.InternalError, 'No request context', { reason: 'internal', tool: '', revision: -1 });
   return context;
 }
 
-/** Watches the snapshot's directory, so a file replaced by rename (editors, atomic writes) is seen too. */
-function watchFile(path: string, changed: () => void): FSWatcher {
-  const name = basename(path);
-  let timer: NodeJS.Timeout | undefined;
-  const watcher = watch(dirname(path), (_event, file) => {
-    if (file !== null && file !== name) return;
-    clearTimeout(timer);
-    timer = setTimeout(changed, 30);
-    timer.unref();
-  });
-  watcher.on('error', () => undefined);
-  return watcher;
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -8,10 +8,13 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 
-/** How to reach one connector's MCP server. `transport` is for programs that build their own (tests, benches). */
+/**
+ * How to reach one connector's MCP server. `headers` carry the connector's own credential to an HTTP
+ * upstream — never the caller's. `transport` is for programs that build their own (tests, benches).
+ */
 export type UpstreamSpec =
   | { readonly command: string; readonly args?: readonly string[]; readonly cwd?: string; readonly env?: Record<string, string> }
-  | { readonly url: string }
+  | { readonly url: string; readonly headers?: Readonly<Record<string, string>> }
   | { readonly transport: () => Transport };
 
 export interface Upstream {
@@ -23,7 +26,7 @@ export interface Upstream {
 
 export function transportFor(spec: UpstreamSpec): Transport {
   if ('transport' in spec) return spec.transport();
-  if ('url' in spec) return new StreamableHTTPClientTransport(new URL(spec.url));
+  if ('url' in spec) return new StreamableHTTPClientTransport(new URL(spec.url), spec.headers === undefined ? {} : { requestInit: { headers: { ...spec.headers } } });
   return new StdioClientTransport({
     command: spec.command,
     args: [...(spec.args ?? [])],
@@ -51,14 +54,14 @@ export async function connectUpstream(connectorId: string, spec: UpstreamSpec): 
  * Connects every configured upstream. One that cannot be reached is reported and left out: its tools are
  * still governed by the policy, and an allowed call to it gets an `upstream_unavailable` error.
  */
-export async function connectUpstreams(specs: ReadonlyMap<string, UpstreamSpec>, log: (line: string) => void): Promise<Map<string, Upstream>> {
+export async function connectUpstreams(specs: ReadonlyMap<string, UpstreamSpec>, unavailable: (connectorId: string, error: string) => void): Promise<Map<string, Upstream>> {
   const connected = new Map<string, Upstream>();
   await Promise.all(
     [...specs].map(async ([connectorId, spec]) => {
       try {
         connected.set(connectorId, await connectUpstream(connectorId, spec));
       } catch (error) {
-        log(`upstream ${connectorId}: not connected (${error instanceof Error ? error.message : String(error)})`);
+        unavailable(connectorId, error instanceof Error ? error.message : String(error));
       }
     }),
   );
