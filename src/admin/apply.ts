@@ -1,5 +1,6 @@
-import { Immer, enableMapSet, enablePatches, type Patch } from 'immer';
-import { changeBetween, changeChecksum, type Change } from '../change/index.js';
+import { Immer, enableMapSet, enablePatches } from 'immer';
+import { makeChange, wirePatches, type Change, type WirePatch } from '../change/index.js';
+import { deriveIndexes } from '../model/indexes.js';
 import type { Organization } from '../model/index.js';
 import { isParsedOrganization, loadOrganization } from '../model/index.js';
 import { adoptOrganization } from '../model/parse.js';
@@ -24,7 +25,7 @@ type Now = ApplyOptions['now'];
 
 /** One command on one snapshot, before it becomes a public result. */
 type Step =
-  | { readonly ok: true; readonly snapshot: Organization; readonly patches: readonly Patch[]; readonly inversePatches: readonly Patch[]; readonly event: AuditEvent }
+  | { readonly ok: true; readonly snapshot: Organization; readonly patches: readonly WirePatch[]; readonly inversePatches: readonly WirePatch[]; readonly event: AuditEvent }
   | { readonly ok: false; readonly error: AdminError; readonly event: AuditEvent };
 
 const NOTHING: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -60,11 +61,15 @@ function step(base: Organization, actor: unknown, read: ReadResult, now: Now, re
   if (findings.invalid.length > 0) return refuse(fromProblems('validation', findings.invalid));
   if (findings.missing.length > 0) return refuse(fromProblems('not_found', findings.missing));
 
-  const [produced, patches, inversePatches] = immer.produceWithPatches(base as unknown as Mutable, (draft) => {
+  const [produced, immerPatches] = immer.produceWithPatches(base as unknown as Mutable, (draft) => {
     recipe(draft);
     draft.revision = revision;
   });
   const next = produced as unknown as Organization;
+  // SPEC §6.1, §8: the patches by entity id, as replicas receive them (immer's name IdMap internals).
+  const wire = wirePatches(base, next, immerPatches);
+  // Before the invariants, which read the seat counts; a refused `next` is dropped with them.
+  deriveIndexes(base, next, wire.touched.entities.get('members') ?? []);
   for (const invariant of spec.invariants ?? []) {
     if (invariant === 'admin' && !hasActiveOrganizationAdmin(next)) {
       return refuse(single('invariant', 'last_organization_admin', [], 'the organization must keep at least one active organization_admin'));
@@ -75,6 +80,7 @@ function step(base: Organization, actor: unknown, read: ReadResult, now: Now, re
     }
   }
   const adopted = adoptOrganization(next);
+  const patches = Object.freeze(wire.patches);
   notePatched(base, adopted, patches);
   let targets: Targets;
   if (spec.changed) {
@@ -84,7 +90,7 @@ function step(base: Organization, actor: unknown, read: ReadResult, now: Now, re
     targets = namedTargets(command as unknown as Record<string, unknown>);
   }
   const event = auditEvent(base.id, actor, type, targets.list, now, { status: 'applied', revision: adopted.revision });
-  return { ok: true, snapshot: adopted, patches: Object.freeze(patches), inversePatches: Object.freeze(inversePatches), event };
+  return { ok: true, snapshot: adopted, patches, inversePatches: Object.freeze(wire.inversePatches), event };
 }
 
 /** SPEC §5, §7.3: one source of truth — the policy's own `can`. API keys never administer (D5). */
@@ -101,56 +107,27 @@ const formatValue = (value: unknown) => (typeof value === 'string' ? JSON.string
 
 const loadBase = (snapshot: Organization) => (isParsedOrganization(snapshot) ? snapshot : loadOrganization(snapshot));
 
-/** One applied command of a result: the snapshots it led from and to, and its immer patches. */
-interface Applied {
-  readonly before: Organization;
-  readonly after: Organization;
-  readonly patches: readonly Patch[];
-}
 
 /**
  * What an applied result offers beyond its data, as lazy getters that are not enumerable, so the result
  * stays plain data for JSON and spreads: `policy`, derived on first read from the input's policy with
  * `policy.update`, and `change`, the SPEC §8 change for replicas. Each is computed once.
  */
-function offer<T extends { readonly snapshot: Organization; readonly patches: readonly Patch[] }>(
+function offer<T extends { readonly snapshot: Organization; readonly patches: readonly WirePatch[]; readonly inversePatches: readonly WirePatch[] }>(
   base: Organization,
   result: T,
-  steps: readonly Applied[],
   events: readonly AuditEvent[],
 ): T & { readonly policy: Policy; readonly change: Change<AuditEvent> } {
   let policy: Policy | undefined;
   let change: Change<AuditEvent> | undefined;
   Object.defineProperty(result, 'policy', { enumerable: false, get: () => (policy ??= nextPolicy(base, result.snapshot, result.patches)) });
-  Object.defineProperty(result, 'change', { enumerable: false, get: () => (change ??= changeOf(steps, events)) });
+  // SPEC §8.1: each command's patches were taken on the snapshot it applied to and are laid end to end,
+  // so a replica replays them in the order they happened (a member removed and added back ends last).
+  Object.defineProperty(result, 'change', {
+    enumerable: false,
+    get: () => (change ??= makeChange(result.snapshot, result.patches, result.inversePatches, events)),
+  });
   return Object.freeze(result) as T & { readonly policy: Policy; readonly change: Change<AuditEvent> };
-}
-
-/**
- * SPEC §8.1: the change of one or more commands. Each command's wire patches are taken on the snapshot
- * it applied to, then laid end to end (the inverse in reverse), so that a replica replays them in the
- * order they happened: a member removed and added back by two commands ends where it would have.
- */
-function changeOf(steps: readonly Applied[], events: readonly AuditEvent[]): Change<AuditEvent> {
-  if (steps.length === 1) return changeBetween(steps[0]!.before, steps[0]!.after, steps[0]!.patches, events);
-  const parts = steps.map((s) => changeBetween(s.before, s.after, s.patches, []));
-  const last = steps[steps.length - 1]!.after;
-  const body = {
-    organizationId: last.id,
-    revision: last.revision,
-    patches: parts.flatMap((part) => part.patches),
-    inversePatches: parts.reverse().flatMap((part) => part.inversePatches),
-    events: JSON.parse(JSON.stringify(events)) as AuditEvent[],
-  };
-  return deepFreeze({ ...body, sha256: changeChecksum(body) });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const item of Object.values(value)) deepFreeze(item);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /**
@@ -167,7 +144,7 @@ export function applyCommand(snapshot: Organization, actor: string, command: unk
   const result = step(base, actor, readPlain(command), now, base.revision + 1);
   if (!result.ok) return Object.freeze({ ok: false, error: result.error, snapshot: base, event: result.event });
   const applied = { ok: true as const, snapshot: result.snapshot, patches: result.patches, inversePatches: result.inversePatches, event: result.event };
-  return offer(base, applied, [{ before: base, after: result.snapshot, patches: result.patches }], [result.event]);
+  return offer(base, applied, [result.event]);
 }
 
 /**
@@ -197,10 +174,9 @@ export function applyCommands(snapshot: Organization, actor: string, commands: u
 
   const items: readonly unknown[] = read.value;
   let current = base;
-  const patches: Patch[] = [];
-  const inverses: (readonly Patch[])[] = [];
+  const patches: WirePatch[] = [];
+  const inverses: (readonly WirePatch[])[] = [];
   const events: AuditEvent[] = [];
-  const steps: Applied[] = [];
   for (let index = 0; index < items.length; index++) {
     // SPEC §8.1: the batch is one change, so every command in it produces the same next revision.
     const result = step(current, actor, { ok: true, value: items[index] }, now, base.revision + 1);
@@ -211,13 +187,12 @@ export function applyCommands(snapshot: Organization, actor: string, commands: u
     for (const patch of result.patches) patches.push(patch);
     inverses.push(result.inversePatches);
     events.push(result.event);
-    steps.push({ before: current, after: result.snapshot, patches: result.patches });
     current = result.snapshot;
   }
-  const inversePatches: Patch[] = [];
+  const inversePatches: WirePatch[] = [];
   for (let i = inverses.length - 1; i >= 0; i--) for (const patch of inverses[i]!) inversePatches.push(patch);
   const frozenEvents = Object.freeze(events);
-  return offer(base, { ok: true as const, snapshot: current, patches: Object.freeze(patches), inversePatches: Object.freeze(inversePatches), events: frozenEvents }, steps, frozenEvents);
+  return offer(base, { ok: true as const, snapshot: current, patches: Object.freeze(patches), inversePatches: Object.freeze(inversePatches), events: frozenEvents }, frozenEvents);
 }
 
 const ROLLED_BACK = Object.freeze({ status: 'rolled_back' } as const);

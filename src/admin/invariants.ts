@@ -1,4 +1,6 @@
 import type { Organization } from '../model/index.js';
+import { seatsHeld } from '../model/indexes.js';
+import { SEAT_PRODUCTS } from '../model/schema.js';
 
 /** SPEC §5, §7.6: an active `organization_admin` remains — held directly or through a group; suspended admins do not count. */
 export function hasActiveOrganizationAdmin(o: Organization): boolean {
@@ -14,11 +16,11 @@ export function hasActiveOrganizationAdmin(o: Organization): boolean {
 
 /** SPEC §5: no more seats held than a pool's size; the sentence says which, or `null` when none is exceeded. */
 export function seatsWithinPools(o: Organization): string | null {
-  const held = new Map<string, number>();
-  for (const member of o.members.values()) for (const seat of member.seats) held.set(seat, (held.get(seat) ?? 0) + 1);
-  for (const [product, count] of held) {
-    const size = o.seatPools.get(product as 'mistral_code')?.size ?? 0;
-    if (count > size) return `${count} ${product} seats would be held but the pool has ${size}`;
+  // Counted once per lineage and carried over by each change (model/indexes.ts), not by a scan.
+  for (const product of SEAT_PRODUCTS) {
+    const count = seatsHeld(o, product);
+    const size = o.seatPools.get(product)?.size ?? 0;
+    if (count > 0 && count > size) return `${count} ${product} seats would be held but the pool has ${size}`;
   }
   return null;
 }

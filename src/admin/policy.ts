@@ -1,4 +1,4 @@
-import type { Patch } from 'immer';
+import type { WirePatch } from '../change/index.js';
 import type { Organization } from '../model/index.js';
 import { createPolicy, type Policy } from '../policy/index.js';
 
@@ -9,7 +9,7 @@ import { createPolicy, type Policy } from '../policy/index.js';
  * asked for, instead of a full build.
  */
 const policies = new WeakMap<Organization, Policy>();
-const derivations = new WeakMap<Organization, { readonly previous: Organization; readonly patches: readonly Patch[] }>();
+const derivations = new WeakMap<Organization, { readonly previous: Organization; readonly patches: readonly WirePatch[] }>();
 
 export function policyFor(organization: Organization): Policy {
   let policy = policies.get(organization);
@@ -24,7 +24,7 @@ export function policyFor(organization: Organization): Policy {
 }
 
 /** Records that `next` is `previous` with `patches` applied, so its policy can be updated rather than rebuilt. */
-export function notePatched(previous: Organization, next: Organization, patches: readonly Patch[]): void {
+export function notePatched(previous: Organization, next: Organization, patches: readonly WirePatch[]): void {
   if (policies.has(previous)) derivations.set(next, { previous, patches });
 }
 
@@ -34,7 +34,7 @@ export function notePatched(previous: Organization, next: Organization, patches:
  * `next` when that one is compiled (within a batch, the last command's patches only), else with
  * `policy.update` on `previous`'s policy and all the patches.
  */
-export function nextPolicy(previous: Organization, next: Organization, patches: readonly Patch[]): Policy {
+export function nextPolicy(previous: Organization, next: Organization, patches: readonly WirePatch[]): Policy {
   if (next === previous) return policyFor(previous);
   const derivation = derivations.get(next);
   if (policies.has(next) || (derivation !== undefined && policies.has(derivation.previous))) return policyFor(next);

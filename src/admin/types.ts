@@ -1,4 +1,4 @@
-import type { Patch } from 'immer';
+import type { WirePatch } from '../change/index.js';
 import type { Change } from '../change/index.js';
 import type { Organization } from '../model/index.js';
 import type { Policy } from '../policy/index.js';
@@ -107,8 +107,8 @@ export interface NextPolicy {
 export interface CommandApplied extends NextPolicy {
   readonly ok: true;
   readonly snapshot: Organization;
-  readonly patches: readonly Patch[];
-  readonly inversePatches: readonly Patch[];
+  readonly patches: readonly WirePatch[];
+  readonly inversePatches: readonly WirePatch[];
   readonly event: AuditEvent;
 }
 
@@ -130,8 +130,8 @@ export type CommandResult = CommandApplied | CommandRefused;
 export interface CommandsApplied extends NextPolicy {
   readonly ok: true;
   readonly snapshot: Organization;
-  readonly patches: readonly Patch[];
-  readonly inversePatches: readonly Patch[];
+  readonly patches: readonly WirePatch[];
+  readonly inversePatches: readonly WirePatch[];
   readonly events: readonly AuditEvent[];
 }
 

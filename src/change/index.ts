@@ -4,7 +4,6 @@
  * replica applies one: all of it or nothing, checked as `parseOrganization` would check the entities it
  * touches.
  */
-import type { Patch } from 'immer';
 import { z } from 'zod';
 import { deriveIndexes } from '../model/indexes.js';
 import { adoptOrganization } from '../model/parse.js';
@@ -14,7 +13,7 @@ import type { Organization, Problem } from '../model/types.js';
 import { applyWirePatches } from './apply.js';
 import { checkTouched } from './check.js';
 import { canonicalJson, sha256Hex } from './sha256.js';
-import { wirePatches, type Touched, type WirePatch } from './wire.js';
+import type { Touched, WirePatch } from './wire.js';
 
 export type { WirePatch, Touched } from './wire.js';
 export { canonicalJson, sha256Hex } from './sha256.js';
@@ -65,16 +64,16 @@ export function changeChecksum(change: Omit<Change, 'sha256'> & { sha256?: strin
 }
 
 /**
- * Internal, for the admin layer: the change from `before` to `after` (a snapshot an immer recipe
- * produced, with its patches), checksummed, plain and frozen. Carries the derived look-ups over.
+ * Internal, for the admin layer: the change that produced `after` (at its revision) from these wire
+ * patches and events — checksummed, plain and frozen.
  */
-export function changeBetween<Event>(before: Organization, after: Organization, patches: readonly Patch[], events: readonly Event[]): Change<Event> {
-  const wire = wirePatches(before, after, patches);
-  deriveIndexes(before, after, wire.touched.entities.get('members') ?? []);
-  const body = { organizationId: after.id, revision: after.revision, patches: wire.patches, inversePatches: wire.inversePatches, events };
+export function makeChange<Event>(after: Organization, patches: readonly WirePatch[], inversePatches: readonly WirePatch[], events: readonly Event[]): Change<Event> {
+  const body = { organizationId: after.id, revision: after.revision, patches, inversePatches, events };
   const plain = JSON.parse(JSON.stringify(body)) as Omit<Change<Event>, 'sha256'>;
   return deepFreeze({ ...plain, sha256: changeChecksum(plain) });
 }
+
+export { wirePatches } from './wire.js';
 
 /**
  * Applies a change to the snapshot at the revision before it (SPEC §8.2): checks its shape, its

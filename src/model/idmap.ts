@@ -20,8 +20,11 @@ export class IdMap<V> implements Map<string, V> {
 
   /** Entries in insertion order, `CHUNK` at most per chunk; a chunk emptied by deletions stays. */
   chunks: Map<string, V>[] = [];
-  /** Bucket (a hash of the id) → id → the number of its chunk; buckets are created when first used. */
-  where: (Map<string, number> | undefined)[] = [];
+  /**
+   * Bucket (a hash of the id) → id → the number of its chunk; buckets are created when first used, in an
+   * array of fixed length, so that a new bucket replaces a slot (no holes, no growing array in patches).
+   */
+  where: (Map<string, number> | undefined)[] = emptyBuckets();
   count = 0;
 
   constructor(entries?: Iterable<readonly [string, V]>) {
@@ -72,7 +75,7 @@ export class IdMap<V> implements Map<string, V> {
 
   clear(): void {
     this.chunks = [];
-    this.where = [];
+    this.where = emptyBuckets();
     this.count = 0;
   }
 
@@ -104,6 +107,8 @@ export class IdMap<V> implements Map<string, V> {
 /** Entries per chunk and the number of buckets: about √n at 100,000 members, so a write copies little of either. */
 const CHUNK = 512;
 const BUCKETS = 256;
+
+const emptyBuckets = (): (Map<string, number> | undefined)[] => new Array<Map<string, number> | undefined>(BUCKETS).fill(undefined);
 
 /** FNV-1a over UTF-16 code units, folded into a bucket number. Not for security: ids are not secret. */
 function bucketOf(key: string): number {

@@ -1,4 +1,5 @@
 import type { Organization } from '../../model/index.js';
+import { membersWithEmail } from '../../model/indexes.js';
 import type { Findings } from '../errors.js';
 import { memberExists, orgAction, principalIdFree, q, type CommandSpecs } from './spec.js';
 
@@ -96,11 +97,6 @@ export const memberCommands: CommandSpecs<MemberCommand> = {
 
 /** SPEC §1: emails are unique, compared case-insensitively. */
 function emailUnique(o: Organization, email: string, self: string | undefined, f: Findings) {
-  const folded = email.toLowerCase();
-  for (const member of o.members.values()) {
-    if (member.id !== self && member.email.toLowerCase() === folded) {
-      f.validation('duplicate_email', ['email'], `email ${q(email)} is already used by another member`);
-      return;
-    }
-  }
+  // SPEC §1: unique, compared case-insensitively; a look-up, not a scan of every member.
+  if (membersWithEmail(o, email).some((id) => id !== self)) f.validation('duplicate_email', ['email'], `email ${q(email)} is already used by another member`);
 }
