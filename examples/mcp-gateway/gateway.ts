@@ -188,7 +188,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (route === undefined) return rpcError(res, 404, ErrorCode.InvalidRequest, 'Not found: MCP endpoints are /workspaces/<id>/mcp', revision, headers);
     if (route.kind !== 'mcp') {
       if (req.method !== 'GET' && req.method !== 'HEAD') return rpcError(res, 405, ErrorCode.InvalidRequest, 'Method not allowed', revision, { ...headers, Allow: 'GET' });
-      if (route.kind === 'health') return sendJson(res, 200, source.health(), headers);
+      if (route.kind === 'health') {
+        try {
+          return sendJson(res, 200, await source.health(), headers);
+        } catch (error) {
+          log('health_failed', revision, { error: error instanceof Error ? error.message : String(error) });
+          return sendJson(res, 503, { revision, error: 'the policy source cannot say how far behind it is' }, headers);
+        }
+      }
       const resource = route.workspace === undefined ? site.origin : site.resource(route.workspace);
       return sendJson(res, 200, metadataDocument(resource, authorizationServers, [TOOLS_SCOPE]), { ...headers, 'Cache-Control': 'max-age=300' });
     }

@@ -9,10 +9,12 @@
  *   SNAPSHOT               organization snapshot JSON (default examples/mcp-gateway/snapshot.json)
  *   GATEWAY_CONFIG         upstreams, issuer, session limits (default examples/mcp-gateway/gateway.config.json)
  *   OAUTH_ISSUER           the authorization server whose tokens are accepted (overrides the config file);
- *                          with none anywhere, the development issuer starts on DEV_ISSUER_PORT (default 8788)
+ *                          with none anywhere, the development issuer starts on DEV_ISSUER_PORT (default 8790)
  *   OAUTH_JWKS_URI         its JWKS, when not discovered from its metadata
  *   OAUTH_MEMBER_ID_CLAIM  the claim holding a member id, for members without an externalId
  *   GATEWAY_PROXY_SECRET   turns the trusted-front-proxy mode on, with this proof (32 characters or more)
+ *   DATABASE_URL           follow the organization's change log on this PostgreSQL server instead of SNAPSHOT
+ *   ORGANIZATION_ID        the organization to follow there (default org-acme, the sample the Admin API seeds)
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +23,7 @@ import { readConfig } from './config.js';
 import { startDevIssuer, type DevIssuer, type DevUser } from './dev-issuer.js';
 import { startGateway } from './gateway.js';
 import type { OAuthOptions } from './identity.js';
+import { storeSource } from './store-source.js';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -64,8 +67,9 @@ async function main() {
     };
   }
 
+  const source = env.DATABASE_URL === undefined ? undefined : await storeSource({ url: env.DATABASE_URL, organizationId: env.ORGANIZATION_ID ?? 'org-acme' });
   const gateway = await startGateway({
-    snapshotPath: env.SNAPSHOT ?? here('./snapshot.json'),
+    ...(source === undefined ? { snapshotPath: env.SNAPSHOT ?? here('./snapshot.json') } : { source }),
     upstreams: config.upstreams,
     port,
     host,
@@ -91,6 +95,7 @@ async function main() {
   const stop = () =>
     void gateway
       .close()
+      .then(() => source?.close())
       .then(() => devIssuer?.close())
       .then(() => process.exit(0));
   process.once('SIGINT', stop);

@@ -12,7 +12,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { CallToolRequestSchema, LATEST_PROTOCOL_VERSION, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REQUEST_CANCELLED } from './transport.js';
-import { bearer, MCP_HEADERS, RecordingTransport, SECRETS, startHarness, testSnapshot, until, type Harness } from './testing.js';
+import { bearer, listChanged, openRawSession, postMessage, RecordingTransport, SECRETS, startHarness, testSnapshot, until, type Harness } from './testing.js';
 
 let h: Harness;
 const original = testSnapshot();
@@ -86,55 +86,12 @@ async function sdkClient(workspace: string, headers: Record<string, string>): Pr
   return { client, transport };
 }
 
-/** Raw Streamable HTTP: POST one message, with or without a session. */
-function post(workspace: string, headers: Record<string, string>, message: object, sessionId?: string) {
-  return fetch(h.gateway.endpoint(workspace), {
-    method: 'POST',
-    headers: { ...MCP_HEADERS, ...headers, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION, ...(sessionId === undefined ? {} : { 'mcp-session-id': sessionId }) },
-    body: JSON.stringify({ jsonrpc: '2.0', ...message }),
-  });
-}
-
-/** A session opened by hand, with its GET stream open and every server message on it recorded by method. */
-async function rawSession(workspace: string, headers: Record<string, string>) {
-  const init = await post(workspace, headers, { id: 0, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
-  expect(init.status).toBe(200);
-  const id = init.headers.get('mcp-session-id')!;
-  await init.json();
-  expect((await post(workspace, headers, { method: 'notifications/initialized' }, id)).status).toBe(202);
-  const abort = new AbortController();
-  const stream = await fetch(h.gateway.endpoint(workspace), { headers: { ...headers, accept: 'text/event-stream', 'mcp-session-id': id }, signal: abort.signal });
-  expect(stream.status).toBe(200);
-  const methods: string[] = [];
-  let ended = false;
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of stream.body!) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let at: number;
-        while ((at = buffer.indexOf('\n\n')) >= 0) {
-          const data = buffer.slice(0, at).split('\n').find((line) => line.startsWith('data: '));
-          buffer = buffer.slice(at + 2);
-          if (data !== undefined) methods.push((JSON.parse(data.slice(6)) as { method: string }).method);
-        }
-      }
-    } catch {
-      // Aborted by close().
-    }
-    ended = true;
-  })();
-  const close = async () => {
-    abort.abort();
-    await fetch(h.gateway.endpoint(workspace), { method: 'DELETE', headers: { ...headers, 'mcp-session-id': id } });
-  };
-  const session = { id, methods, ended: () => ended, close };
+const post = (workspace: string, headers: Record<string, string>, message: object, sessionId?: string) => postMessage(h.gateway, workspace, headers, message, sessionId);
+const rawSession = async (workspace: string, headers: Record<string, string>) => {
+  const session = await openRawSession(h.gateway, workspace, headers);
   opened.push(session);
   return session;
-}
-
-const listChanged = (session: { methods: string[] }) => session.methods.filter((m) => m === 'notifications/tools/list_changed').length;
+};
 
 describe('a session is bound to the principal and the endpoint that opened it', () => {
   it("another principal's request with a session id is refused as if the session did not exist; the owner's keeps working", async () => {

@@ -18,8 +18,8 @@ export interface PolicySource {
   readonly policy: Policy;
   /** Called after each change, with the policy before and the one now in force. */
   onChange(listener: (previous: Policy, next: Policy) => void): void;
-  /** What `GET /healthz` reports. */
-  health(): { readonly revision: number; readonly lagMs?: number };
+  /** What `GET /healthz` reports: the revision in force, and how far behind the head it is where that is known. */
+  health(): Promise<{ readonly revision: number; readonly lagMs?: number }>;
   /** Reads the source again now (the snapshot file); absent where the source pushes its own changes. */
   reload?(): Promise<ReloadResult>;
   close(): Promise<void>;
@@ -106,7 +106,7 @@ export async function snapshotFileSource(path: string, options: { readonly watch
       return policy;
     },
     onChange: (listener) => void listeners.push(listener),
-    health: () => ({ revision: policy.revision }),
+    health: async () => ({ revision: policy.revision }),
     reload,
     close: async () => watcher?.close(),
   };

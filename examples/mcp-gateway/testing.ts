@@ -15,7 +15,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, LATEST_PROTOCOL_VERSION, ListToolsRequestSchema, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import { generateSigningKey, startDevIssuer, TOOLS_SCOPE, type DevIssuer } from './dev-issuer.js';
@@ -226,3 +226,63 @@ export async function until(condition: () => boolean, ms = 10_000): Promise<void
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** Raw Streamable HTTP: POST one JSON-RPC message, with or without a session. */
+export function postMessage(gateway: Gateway, workspace: string, headers: Record<string, string>, message: object, sessionId?: string): Promise<Response> {
+  return fetch(gateway.endpoint(workspace), {
+    method: 'POST',
+    headers: { ...MCP_HEADERS, ...headers, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION, ...(sessionId === undefined ? {} : { 'mcp-session-id': sessionId }) },
+    body: JSON.stringify({ jsonrpc: '2.0', ...message }),
+  });
+}
+
+export interface RawSession {
+  readonly id: string;
+  /** The method of every message the server sent on the session's GET stream, in order. */
+  readonly methods: string[];
+  ended(): boolean;
+  close(): Promise<void>;
+}
+
+/** A session opened by hand (initialize, initialized), with its GET stream open and read as it arrives. */
+export async function openRawSession(gateway: Gateway, workspace: string, headers: Record<string, string>): Promise<RawSession> {
+  const init = await postMessage(gateway, workspace, headers, { id: 0, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+  if (init.status !== 200) throw new Error(`initialize answered ${init.status}`);
+  const id = init.headers.get('mcp-session-id')!;
+  await init.json();
+  if ((await postMessage(gateway, workspace, headers, { method: 'notifications/initialized' }, id)).status !== 202) throw new Error('initialized not accepted');
+  const abort = new AbortController();
+  const stream = await fetch(gateway.endpoint(workspace), { headers: { ...headers, accept: 'text/event-stream', 'mcp-session-id': id }, signal: abort.signal });
+  if (stream.status !== 200) throw new Error(`GET stream answered ${stream.status}`);
+  const methods: string[] = [];
+  let ended = false;
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of stream.body!) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let at: number;
+        while ((at = buffer.indexOf('\n\n')) >= 0) {
+          const data = buffer.slice(0, at).split('\n').find((line) => line.startsWith('data: '));
+          buffer = buffer.slice(at + 2);
+          if (data !== undefined) methods.push((JSON.parse(data.slice(6)) as { method: string }).method);
+        }
+      }
+    } catch {
+      // Aborted by close().
+    }
+    ended = true;
+  })();
+  return {
+    id,
+    methods,
+    ended: () => ended,
+    close: async () => {
+      abort.abort();
+      await fetch(gateway.endpoint(workspace), { method: 'DELETE', headers: { ...headers, 'mcp-session-id': id } });
+    },
+  };
+}
+
+export const listChanged = (session: { methods: readonly string[] }) => session.methods.filter((m) => m === 'notifications/tools/list_changed').length;
