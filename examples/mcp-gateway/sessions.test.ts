@@ -12,7 +12,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { CallToolRequestSchema, LATEST_PROTOCOL_VERSION, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REQUEST_CANCELLED } from './transport.js';
-import { bearer, listChanged, openRawSession, postMessage, RecordingTransport, SECRETS, startHarness, testSnapshot, until, type Harness } from './testing.js';
+import { bearer, listChanged, MCP_HEADERS, openRawSession, postMessage, RecordingTransport, SECRETS, startHarness, testSnapshot, until, type Harness } from './testing.js';
 
 let h: Harness;
 const original = testSnapshot();
@@ -190,6 +190,22 @@ describe("the cancellation attack, replayed: no caller can cancel another caller
     await until(() => long.waiting === 1);
     expect((await post('ws-research', chloe, cancel(7))).status).toBe(202);
     expect(await (await mine).json()).toMatchObject({ id: 7, error: { code: REQUEST_CANCELLED } });
+    await until(() => long.cancelled === before.cancelled + 1);
+    expect(cancellationsUpstream()).toBe(before.upstream + 1);
+  });
+
+  it('a client that hangs up cancels its own call, upstream included', async () => {
+    const before = { cancelled: long.cancelled, upstream: cancellationsUpstream() };
+    const hangUp = new AbortController();
+    const pending = fetch(h.gateway.endpoint('ws-research'), {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, ...bearer(await h.token('chloe', 'ws-research')) },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: LONG }),
+      signal: hangUp.signal,
+    }).catch(() => 'hung up');
+    await until(() => long.waiting === 1);
+    hangUp.abort();
+    expect(await pending).toBe('hung up');
     await until(() => long.cancelled === before.cancelled + 1);
     expect(cancellationsUpstream()).toBe(before.upstream + 1);
   });
