@@ -2,7 +2,7 @@ import type { ConnectorIndex, ConnectorView } from './connectors.js';
 import { compileConnectors, compileCredentials, compileView, connectorNumbers, fillColumn, isConnected } from './connectors.js';
 import type { Organization } from '../model/index.js';
 import type { KeyEntry, Memberships, PolicyIndex } from './compile.js';
-import { compileIndex, compileKey, compileMember, directPairsOf, roleListMask } from './compile.js';
+import { compileIndex, compileKey, compileMember, roleListMask } from './compile.js';
 import type { Row } from './table.js';
 
 /**
@@ -42,6 +42,8 @@ interface Touched {
   connectorsChanged: boolean;
 }
 
+const sameList = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((item, i) => item === b[i]));
+
 /** Beyond this many touched principals a full build is as cheap and simpler. */
 const MAX_TOUCHED_PRINCIPALS = 2_000;
 
@@ -51,10 +53,20 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
 
   const old = previous.index;
   const before = old.organization;
-  // Everyone in a touched group, before or after, may hold other roles now.
+  // Everyone in a touched group, before or after, may hold other roles now — except when only the
+  // group's members changed: then only those who joined or left do (the others' roles are the same).
   for (const groupId of new Set([...touched.groups, ...touched.groupGrants.keys()])) {
-    for (const memberId of before.groups.get(groupId)?.memberIds ?? []) touched.members.add(memberId);
-    for (const memberId of next.groups.get(groupId)?.memberIds ?? []) touched.members.add(memberId);
+    const was = before.groups.get(groupId);
+    const is = next.groups.get(groupId);
+    if (was && is && !touched.groupGrants.has(groupId) && sameList(was.orgRoles, is.orgRoles)) {
+      const old = new Set(was.memberIds);
+      const now = new Set(is.memberIds);
+      for (const memberId of old) if (!now.has(memberId)) touched.members.add(memberId);
+      for (const memberId of now) if (!old.has(memberId)) touched.members.add(memberId);
+      continue;
+    }
+    for (const memberId of was?.memberIds ?? []) touched.members.add(memberId);
+    for (const memberId of is?.memberIds ?? []) touched.members.add(memberId);
   }
   if (touched.members.size + touched.keys.size > MAX_TOUCHED_PRINCIPALS) return fullBuild(next);
   // A new workspace takes the next unused number, so numbers still increase in snapshot order.
@@ -116,9 +128,11 @@ function updateMemberships(
       }
       changes.set(memberId, pairs.length > 0 ? pairs : undefined);
     }
+    // A member added or removed: every workspace entry it gained or lost is a patch of its own (wire
+    // patches name each one; a workspace replaced whole is handled above), so what is not named is empty —
+    // no scan of every workspace. Its earlier incarnation's pairs were cleared when it was removed.
     for (const memberId of touched.rescan) {
-      const pairs = directPairsOf(next, numbers, memberId);
-      changes.set(memberId, pairs.length > 0 ? pairs : undefined);
+      if (!touched.directMembership.has(memberId)) changes.set(memberId, undefined);
     }
     directPairs = directPairs.with(changes);
   }
