@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  ACTIONS,
   ROLES,
   applyCommand,
   createPolicy,
@@ -243,14 +244,32 @@ function hasActiveAdmin(json: Json): boolean {
   return json.members.some((m) => m.status === 'active' && orgRolesOf(json, m.id).has('organization_admin'));
 }
 
+/** The replica's policy and a fresh build of the writer's snapshot give the same answer to every question. */
+function expectReplicaAgrees(replica: ReturnType<typeof createPolicy>, org: Organization) {
+  const fresh = createPolicy(org);
+  for (const principal of ACTORS) {
+    for (const workspace of [...WORKSPACES, undefined]) {
+      for (const action of ACTIONS) {
+        expect(replica.can(principal, action.name, workspace, { now: 0 })).toBe(fresh.can(principal, action.name, workspace, { now: 0 }));
+      }
+      if (workspace === undefined) continue;
+      for (const connector of CONNECTORS) {
+        expect(replica.toolsAvailable(principal, connector, workspace, { now: 0 })).toEqual(fresh.toolsAvailable(principal, connector, workspace, { now: 0 }));
+      }
+    }
+  }
+}
+
 describe('SPEC §5 model-based: random command sequences by random actors', () => {
-  it('invariants hold after every step; refusals return the same frozen snapshot; actor check and policy agree with a plain model', () => {
+  it('invariants hold after every step; refusals return the same frozen snapshot; actor check and policy agree with a plain model; a replica fed every change through JSON answers as the writer (§8.5)', () => {
     let steps = 0;
     let applied = 0;
     fc.assert(
       fc.property(fc.array(fc.tuple(arbActor, arbCommand), { minLength: 50, maxLength: 60 }), (sequence) => {
         let org = start();
         let json = write(org);
+        // SPEC §8.5: a replica that receives every change through JSON answers as the writer.
+        let replica = createPolicy(org);
         for (const [actor, command] of sequence) {
           steps++;
           const before = JSON.stringify(json);
@@ -275,11 +294,15 @@ describe('SPEC §5 model-based: random command sequences by random actors', () =
           expect(reparsed.ok, JSON.stringify(!reparsed.ok && reparsed.problems)).toBe(true);
           expect(hasActiveAdmin(nextJson)).toBe(true);
           expect(JSON.stringify(serializeOrganization(org))).toBe(before); // the input is never touched
+          replica = replica.update(JSON.parse(JSON.stringify(result.change)));
+          expect(replica.revision).toBe(result.snapshot.revision);
+          expect(JSON.stringify(serializeOrganization(replica.organization))).toBe(JSON.stringify(nextJson));
           org = result.snapshot;
           json = nextJson;
           if (steps % 5 === 0) expectPolicyAgrees(org, json);
         }
         expectPolicyAgrees(org, json);
+        expectReplicaAgrees(replica, org);
       }),
       { numRuns: 300 },
     );
