@@ -25,7 +25,7 @@ import { lineLogger, type Logger } from './log.js';
 import { challenge, metadataDocument, resources } from './resource.js';
 import { Sessions, type Owner, type SessionLimits, type ToolListChanges } from './sessions.js';
 import { SEPARATOR, snapshotFileSource, toolNameProblems, type PolicySource, type ReloadResult } from './source.js';
-import { readMessage, sendJson } from './transport.js';
+import { readMessage, sendJson, type SessionTransport } from './transport.js';
 import { connectUpstreams, type Upstream, type UpstreamSpec } from './upstreams.js';
 
 export { SEPARATOR, type ReloadResult } from './source.js';
@@ -99,6 +99,21 @@ interface State {
   readonly directory: Directory;
   /** `<connector name>__<tool>` → the connector and tool it names. */
   readonly names: ReadonlyMap<string, Target>;
+}
+
+/** One authenticated HTTP exchange at a workspace endpoint. */
+interface Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly state: State;
+  /** Response headers, the revision's among them; filled in as the answer takes shape. */
+  readonly headers: Record<string, string>;
+  readonly workspace: string;
+  readonly principal: Principal;
+  readonly owner: Owner;
+  /** Who asks, for the log. */
+  readonly who: Readonly<Record<string, string | undefined>>;
+  readonly sessionId: string | undefined;
 }
 
 /** Who asks, where, and the state in force when the request arrived: carried to the handlers in authInfo. */
@@ -183,105 +198,126 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const state = stateOf(source.policy);
     const revision = state.policy.revision;
     const headers: Record<string, string> = { [REVISION_HEADER]: String(revision) };
-    const path = (req.url ?? '').split('?')[0]!;
-    const route = site.route(path);
+    const route = site.route((req.url ?? '').split('?')[0]!);
     if (route === undefined) return rpcError(res, 404, ErrorCode.InvalidRequest, 'Not found: MCP endpoints are /workspaces/<id>/mcp', revision, headers);
     if (route.kind !== 'mcp') {
       if (req.method !== 'GET' && req.method !== 'HEAD') return rpcError(res, 405, ErrorCode.InvalidRequest, 'Method not allowed', revision, { ...headers, Allow: 'GET' });
-      if (route.kind === 'health') {
-        try {
-          return sendJson(res, 200, await source.health(), headers);
-        } catch (error) {
-          log('health_failed', revision, { error: error instanceof Error ? error.message : String(error) });
-          return sendJson(res, 503, { revision, error: 'the policy source cannot say how far behind it is' }, headers);
-        }
-      }
+      if (route.kind === 'health') return health(res, revision, headers);
       const resource = route.workspace === undefined ? site.origin : site.resource(route.workspace);
       return sendJson(res, 200, metadataDocument(resource, authorizationServers, [TOOLS_SCOPE]), { ...headers, 'Cache-Control': 'max-age=300' });
     }
     const { workspace } = route;
     const origin = req.headers.origin;
-    if (origin !== undefined && !allowedOrigins.has(origin)) return refuse(res, 403, 'origin_not_allowed', 'Origin not allowed', state, workspace, headers);
+    if (origin !== undefined && !allowedOrigins.has(origin)) return refuse({ res, state, headers, who: { workspace } }, 403, 'origin_not_allowed', 'Origin not allowed');
     if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
       return rpcError(res, 405, ErrorCode.InvalidRequest, 'Method not allowed: POST, GET or DELETE', revision, { ...headers, Allow: 'GET, POST, DELETE' });
     }
-
-    const metadataUrl = site.metadataUrl(workspace);
     const authentication = await identity.authenticate(req.headers, site.resource(workspace), state.directory);
     if (!authentication.ok) {
       const { status, problem } = authentication;
       const description = PROBLEM_DESCRIPTIONS[problem];
-      if (status === 401) headers['WWW-Authenticate'] = challenge(metadataUrl, TOOLS_SCOPE, problem === 'missing' ? undefined : { code: 'invalid_token', description });
+      if (status === 401) headers['WWW-Authenticate'] = challenge(site.metadataUrl(workspace), TOOLS_SCOPE, problem === 'missing' ? undefined : { code: 'invalid_token', description });
       if (status === 503) headers['Retry-After'] = '5';
-      return refuse(res, status, problem, description, state, workspace, headers);
+      return refuse({ res, state, headers, who: { workspace } }, status, problem, description);
     }
     const { principal } = authentication;
-    const owner: Owner = { kind: principal.kind, id: principal.id, workspace };
-    const who = { principal: `${principal.kind}:${principal.id}`, via: principal.via, sub: principal.subject, client: principal.clientId, workspace };
-    const insufficientScope = () => {
-      headers['WWW-Authenticate'] = challenge(metadataUrl, TOOLS_SCOPE, { code: 'insufficient_scope', description: `${TOOLS_SCOPE} is required` });
-      return refuse(res, 403, 'insufficient_scope', `Insufficient scope: ${TOOLS_SCOPE} is required`, state, workspace, headers, who);
+    const x: Exchange = {
+      req,
+      res,
+      state,
+      headers,
+      workspace,
+      principal,
+      owner: { kind: principal.kind, id: principal.id, workspace },
+      who: { principal: `${principal.kind}:${principal.id}`, via: principal.via, sub: principal.subject, client: principal.clientId, workspace },
+      sessionId: single(req.headers['mcp-session-id']),
     };
-    const sessionId = single(req.headers['mcp-session-id']);
-    const sessionNotFound = () => refuse(res, 404, 'session_not_found', 'Session not found', state, workspace, headers, who);
+    if (req.method === 'GET') return openStream(x);
+    if (req.method === 'DELETE') return endSession(x);
+    return deliver(x);
+  }
 
-    if (req.method === 'GET') {
-      if (!principal.scopes.has(TOOLS_SCOPE)) return insufficientScope();
-      if (!(req.headers.accept ?? '').includes('text/event-stream')) return rpcError(res, 406, ErrorCode.InvalidRequest, 'Accept must include text/event-stream', revision, headers);
-      if (sessionId === undefined) return rpcError(res, 400, ErrorCode.InvalidRequest, 'Mcp-Session-Id is required for the GET stream', revision, headers);
-      const session = sessions.find(sessionId, owner);
-      if (session === undefined) return sessionNotFound();
-      if (!session.transport.openStream(res, headers)) return rpcError(res, 409, ErrorCode.InvalidRequest, 'This session already has a GET stream', revision, headers);
-      return;
+  async function health(res: ServerResponse, revision: number, headers: Record<string, string>): Promise<void> {
+    try {
+      sendJson(res, 200, await source.health(), headers);
+    } catch (error) {
+      log('health_failed', revision, { error: error instanceof Error ? error.message : String(error) });
+      sendJson(res, 503, { revision, error: 'the policy source cannot say how far behind it is' }, headers);
     }
-    if (req.method === 'DELETE') {
-      if (sessionId === undefined) return rpcError(res, 400, ErrorCode.InvalidRequest, 'Mcp-Session-Id is required', revision, headers);
-      if (sessions.find(sessionId, owner) === undefined) return sessionNotFound();
-      await sessions.close(sessionId);
-      log('session_closed', revision, who);
-      res.writeHead(204, headers).end();
-      return;
-    }
+  }
 
-    const incoming = await readMessage(req);
-    if (!incoming.ok) return rpcError(res, incoming.status, incoming.code, incoming.message, revision, headers);
+  /** GET: the session's stream for the server's own messages (list changes). */
+  function openStream(x: Exchange): void {
+    const revision = x.state.policy.revision;
+    if (!x.principal.scopes.has(TOOLS_SCOPE)) return insufficientScope(x);
+    if (!(x.req.headers.accept ?? '').includes('text/event-stream')) return rpcError(x.res, 406, ErrorCode.InvalidRequest, 'Accept must include text/event-stream', revision, x.headers);
+    if (x.sessionId === undefined) return rpcError(x.res, 400, ErrorCode.InvalidRequest, 'Mcp-Session-Id is required for the GET stream', revision, x.headers);
+    const session = sessions.find(x.sessionId, x.owner);
+    if (session === undefined) return sessionNotFound(x);
+    if (!session.transport.openStream(x.res, x.headers)) rpcError(x.res, 409, ErrorCode.InvalidRequest, 'This session already has a GET stream', revision, x.headers);
+  }
+
+  /** DELETE: the caller ends its own session. */
+  async function endSession(x: Exchange): Promise<void> {
+    if (x.sessionId === undefined) return rpcError(x.res, 400, ErrorCode.InvalidRequest, 'Mcp-Session-Id is required', x.state.policy.revision, x.headers);
+    if (sessions.find(x.sessionId, x.owner) === undefined) return sessionNotFound(x);
+    await sessions.close(x.sessionId);
+    log('session_closed', x.state.policy.revision, x.who);
+    x.res.writeHead(204, x.headers).end();
+  }
+
+  /** POST: one JSON-RPC message, to the caller's session (initialize opens one) or, without one, to the caller's lane. */
+  async function deliver(x: Exchange): Promise<void> {
+    const revision = x.state.policy.revision;
+    const incoming = await readMessage(x.req);
+    if (!incoming.ok) return rpcError(x.res, incoming.status, incoming.code, incoming.message, revision, x.headers);
     const message = incoming.message;
     const method = 'method' in message ? message.method : undefined;
-    if ((method === 'tools/list' || method === 'tools/call') && !principal.scopes.has(TOOLS_SCOPE)) return insufficientScope();
+    if ((method === 'tools/list' || method === 'tools/call') && !x.principal.scopes.has(TOOLS_SCOPE)) return insufficientScope(x);
     // The SDK hands authInfo to every handler; the token field never holds the credential.
-    const authInfo: AuthInfo = { token: '', clientId: principal.clientId ?? principal.id, scopes: [...principal.scopes], extra: { context: { state, principal, workspace } satisfies RequestContext } };
+    const context: RequestContext = { state: x.state, principal: x.principal, workspace: x.workspace };
+    const authInfo: AuthInfo = { token: '', clientId: x.principal.clientId ?? x.principal.id, scopes: [...x.principal.scopes], extra: { context } };
     const isRequest = method !== undefined && 'id' in message;
 
-    let transport;
+    let transport: SessionTransport | undefined;
     if (method === 'initialize' && isRequest) {
-      if (sessionId !== undefined) return rpcError(res, 400, ErrorCode.InvalidRequest, 'initialize opens a session: send it without Mcp-Session-Id', revision, headers);
-      const session = sessions.open(owner);
-      if (session === undefined) return rpcError(res, 503, ErrorCode.InternalError, 'This replica holds all the sessions it may; try again later', revision, { ...headers, 'Retry-After': '30' });
-      headers['Mcp-Session-Id'] = session.id;
-      log('session_opened', revision, who);
+      if (x.sessionId !== undefined) return rpcError(x.res, 400, ErrorCode.InvalidRequest, 'initialize opens a session: send it without Mcp-Session-Id', revision, x.headers);
+      const session = sessions.open(x.owner);
+      if (session === undefined) return rpcError(x.res, 503, ErrorCode.InternalError, 'This replica holds all the sessions it may; try again later', revision, { ...x.headers, 'Retry-After': '30' });
+      x.headers['Mcp-Session-Id'] = session.id;
+      log('session_opened', revision, x.who);
       transport = session.transport;
-    } else if (sessionId !== undefined) {
-      const session = sessions.find(sessionId, owner);
-      if (session === undefined) return sessionNotFound();
+    } else if (x.sessionId !== undefined) {
+      const session = sessions.find(x.sessionId, x.owner);
+      if (session === undefined) return sessionNotFound(x);
       transport = session.transport;
-    } else transport = isRequest ? sessions.lane(owner) : sessions.existingLane(owner);
+    } else transport = isRequest ? sessions.lane(x.owner) : sessions.existingLane(x.owner);
 
     if (!isRequest) {
       // A notification reaches only the caller's own session or lane; a response has no request of ours to answer.
       if (method !== undefined) transport?.notify(message as JSONRPCMessage & { method: string }, authInfo);
-      res.writeHead(202, headers).end();
+      x.res.writeHead(202, x.headers).end();
       return;
     }
-    const stream = wantsProgress(message) && (req.headers.accept ?? '').includes('text/event-stream');
-    if (!transport!.request(message as JSONRPCMessage & { id: string | number; method: string }, authInfo, res, { stream, headers })) {
-      return rpcError(res, 429, ErrorCode.InvalidRequest, 'Too many requests in flight in this session', revision, { ...headers, 'Retry-After': '1' });
+    const stream = wantsProgress(message) && (x.req.headers.accept ?? '').includes('text/event-stream');
+    if (!transport!.request(message as JSONRPCMessage & { id: string | number; method: string }, authInfo, x.res, { stream, headers: x.headers })) {
+      rpcError(x.res, 429, ErrorCode.InvalidRequest, 'Too many requests in flight in this session', revision, { ...x.headers, 'Retry-After': '1' });
     }
   }
 
+  function insufficientScope(x: Exchange): void {
+    x.headers['WWW-Authenticate'] = challenge(site.metadataUrl(x.workspace), TOOLS_SCOPE, { code: 'insufficient_scope', description: `${TOOLS_SCOPE} is required` });
+    refuse(x, 403, 'insufficient_scope', `Insufficient scope: ${TOOLS_SCOPE} is required`);
+  }
+
+  function sessionNotFound(x: Exchange): void {
+    refuse(x, 404, 'session_not_found', 'Session not found');
+  }
+
   /** An HTTP-level refusal: logged, and answered as a JSON-RPC error naming the reason and the revision. */
-  function refuse(res: ServerResponse, status: number, reason: string, message: string, state: State, workspace: string, headers: Record<string, string>, who: Record<string, string | undefined> = { workspace }): void {
-    log('refused_request', state.policy.revision, { status, reason, ...who });
-    rpcError(res, status, ErrorCode.InvalidRequest, message, state.policy.revision, headers, reason);
+  function refuse(x: Pick<Exchange, 'res' | 'state' | 'headers' | 'who'>, status: number, reason: string, message: string): void {
+    log('refused_request', x.state.policy.revision, { status, reason, ...x.who });
+    rpcError(x.res, status, ErrorCode.InvalidRequest, message, x.state.policy.revision, x.headers, reason);
   }
 
   /** One SDK Server per session; each handler reads who asks, where, and under which policy, from authInfo. */
