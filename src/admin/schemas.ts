@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { connectorPermissionSchema, connectorSchema, EMAIL_PATTERN, nameSchema, SEAT_PRODUCTS, toolSchema } from '../model/schema.js';
+import { apiKeySecretSchema, connectorPermissionSchema, connectorSchema, EMAIL_PATTERN, idSchema, nameSchema, SEAT_PRODUCTS, toolSchema } from '../model/schema.js';
 import type { OrganizationRoleName, Scope, WorkspaceRoleName } from '../roles/index.js';
 import { roleById, roleByName } from '../roles/index.js';
 
@@ -94,7 +94,14 @@ const email = z.string().regex(EMAIL_PATTERN);
 /** Every command's payload, keyed by its `type`; grouped as docs/admin.md's table. */
 export const commandSchemas = {
   // members — org.members.manage
-  inviteMember: withRoles({ type: z.literal('inviteMember'), memberId: id, email }, ORG_OPTIONAL),
+  // SPEC §9.2: externalId (unique) and displayName are optional at invitation and set by setMemberProfile.
+  inviteMember: withRoles({ type: z.literal('inviteMember'), memberId: id, email, externalId: idSchema.optional(), displayName: nameSchema.optional() }, ORG_OPTIONAL),
+  setMemberProfile: z.strictObject({
+    type: z.literal('setMemberProfile'),
+    memberId: id,
+    externalId: idSchema.nullable().optional(),
+    displayName: nameSchema.nullable().optional(),
+  }),
   removeMember: z.strictObject({ type: z.literal('removeMember'), memberId: id }),
   suspendMember: z.strictObject({ type: z.literal('suspendMember'), memberId: id }),
   reactivateMember: z.strictObject({ type: z.literal('reactivateMember'), memberId: id }),
@@ -148,10 +155,14 @@ export const commandSchemas = {
     name: nameSchema,
     expiresAt: expiresAt.optional(),
     connectorScopes: connectorScopes.optional(),
+    // SPEC §9.1: hashes only — the service generates the secret and keeps none of it.
+    secrets: z.array(apiKeySecretSchema).optional(),
   }),
   revokeApiKey: z.strictObject({ type: z.literal('revokeApiKey'), keyId: id }),
   setApiKeyConnectorScopes: z.strictObject({ type: z.literal('setApiKeyConnectorScopes'), keyId: id, connectorScopes }),
   setApiKeyExpiry: z.strictObject({ type: z.literal('setApiKeyExpiry'), keyId: id, expiresAt: expiresAt.nullable() }),
+  // SPEC §9.1: replaces the key's secret hashes — a rotation keeps the old one with a `notAfter`.
+  setApiKeySecrets: z.strictObject({ type: z.literal('setApiKeySecrets'), keyId: id, secrets: z.array(apiKeySecretSchema) }),
 } as const;
 
 export type CommandType = keyof typeof commandSchemas;

@@ -28,6 +28,7 @@ export type AdminErrorCode =
   | 'duplicate_entry'
   | 'id_taken'
   | 'duplicate_email'
+  | 'duplicate_external_id'
   | 'duplicate_name'
   | 'empty_name'
   | 'control_character'

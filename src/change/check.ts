@@ -1,4 +1,4 @@
-import { membersWithEmail, seatsHeld } from '../model/indexes.js';
+import { membersWithEmail, membersWithExternalId, seatsHeld } from '../model/indexes.js';
 import { quote } from '../model/problems.js';
 import type { Connector, ConnectorPermission, Organization, Problem, ProblemCode } from '../model/types.js';
 import type { Touched } from './wire.js';
@@ -28,6 +28,9 @@ export function checkTouched(before: Organization, after: Organization, touched:
     const path = ['members', id];
     if (after.apiKeys.has(id)) at([...path, 'id'], 'duplicate_id', `member id ${quote(id)} is already an API key's id; a principal id names one or the other`);
     if (membersWithEmail(after, member.email).length > 1) at([...path, 'email'], 'duplicate_email', `email ${quote(member.email)} is already used by another member`);
+    if (member.externalId !== undefined && membersWithExternalId(after, member.externalId).length > 1) {
+      at([...path, 'externalId'], 'duplicate_external_id', `externalId ${quote(member.externalId)} is already used by another member`);
+    }
     roleList(member.orgRoles, [...path, 'orgRoles'], at, true);
     unique(member.seats, [...path, 'seats'], 'seat', at, (seat, p) => {
       const pool = after.seatPools.get(seat);

@@ -39,12 +39,19 @@ export function checkOrganization(input: unknown, unreadable: readonly Path[] = 
   }
 
   const emails = new Map<string, number>();
+  const externalIds = new Map<string, number>();
   entries(input.members, (member, i) => {
     const email = str(member.email);
     if (email !== undefined) {
       const folded = email.toLowerCase();
       if (emails.has(folded)) at(['members', i, 'email'], 'duplicate_email', `email ${quote(email)} is already used by members[${emails.get(folded)}]`);
       else emails.set(folded, i);
+    }
+    // SPEC §9.2: one identity-provider subject names one member.
+    const externalId = str(member.externalId);
+    if (externalId !== undefined) {
+      if (externalIds.has(externalId)) at(['members', i, 'externalId'], 'duplicate_external_id', `externalId ${quote(externalId)} is already used by members[${externalIds.get(externalId)}]`);
+      else externalIds.set(externalId, i);
     }
     roleList(member.orgRoles, ['members', i, 'orgRoles'], 'a member needs at least one organization role', at);
     uniqueStrings(member.seats, ['members', i, 'seats'], 'seat', at, (product, path) => {

@@ -11,6 +11,8 @@ import type { Organization, SeatProduct } from './types.js';
  */
 interface Lineage {
   readonly emails: Map<string, Set<string>>;
+  /** SPEC §9.2: externalId → member ids that held it (compared exactly). */
+  readonly externalIds: Map<string, Set<string>>;
 }
 
 const lineages = new WeakMap<Organization, Lineage>();
@@ -21,18 +23,20 @@ export const foldEmail = (email: string) => email.toLowerCase();
 function lineageOf(organization: Organization): Lineage {
   let lineage = lineages.get(organization);
   if (!lineage) {
-    lineage = { emails: new Map() };
-    for (const member of organization.members.values()) remember(lineage, member.email, member.id);
+    lineage = { emails: new Map(), externalIds: new Map() };
+    for (const member of organization.members.values()) {
+      remember(lineage.emails, foldEmail(member.email), member.id);
+      if (member.externalId !== undefined) remember(lineage.externalIds, member.externalId, member.id);
+    }
     lineages.set(organization, lineage);
   }
   return lineage;
 }
 
-function remember(lineage: Lineage, email: string, id: string) {
-  const folded = foldEmail(email);
-  const ids = lineage.emails.get(folded);
+function remember(index: Map<string, Set<string>>, key: string, id: string) {
+  const ids = index.get(key);
   if (ids) ids.add(id);
-  else lineage.emails.set(folded, new Set([id]));
+  else index.set(key, new Set([id]));
 }
 
 /** The members of this snapshot whose email equals `email`, compared case-insensitively (SPEC §1). */
@@ -42,6 +46,15 @@ export function membersWithEmail(organization: Organization, email: string): str
   for (const id of lineageOf(organization).emails.get(folded) ?? []) {
     const member = organization.members.get(id);
     if (member !== undefined && foldEmail(member.email) === folded) out.push(id);
+  }
+  return out;
+}
+
+/** The members of this snapshot whose `externalId` is `externalId` (SPEC §9.2: unique, compared exactly). */
+export function membersWithExternalId(organization: Organization, externalId: string): string[] {
+  const out: string[] = [];
+  for (const id of lineageOf(organization).externalIds.get(externalId) ?? []) {
+    if (organization.members.get(id)?.externalId === externalId) out.push(id);
   }
   return out;
 }
@@ -68,7 +81,10 @@ export function deriveIndexes(previous: Organization, next: Organization, touche
     const before = previous.members.get(id);
     const after = next.members.get(id);
     if (before === after) continue;
-    if (after && lineage) remember(lineage, after.email, id);
+    if (after && lineage) {
+      remember(lineage.emails, foldEmail(after.email), id);
+      if (after.externalId !== undefined) remember(lineage.externalIds, after.externalId, id);
+    }
     if (fresh) {
       for (const seat of before?.seats ?? []) fresh.set(seat, (fresh.get(seat) ?? 0) - 1);
       for (const seat of after?.seats ?? []) fresh.set(seat, (fresh.get(seat) ?? 0) + 1);

@@ -1,3 +1,4 @@
+import { apiKeyJson, connectorJson, credentialJson, groupJson, memberJson, permissionJson, seatPoolJson, workspaceJson } from './entities.js';
 import { freeze } from 'immer';
 import { z } from 'zod';
 import { checkOrganization } from './check.js';
@@ -96,7 +97,7 @@ function foreignParsedAsJson(input: unknown): unknown {
   return input;
 }
 
-/** Writes the snapshot back as the JSON of SPEC §6.1: arrays in order, `revision` always, absent roles kept absent. */
+/** Writes the snapshot back as the JSON of SPEC §6.1: arrays in order, `revision` always, absent roles and optional fields kept absent. */
 export function serializeOrganization(organization: Organization): OrganizationJson & { revision: number } {
   const o = organization;
   return {
@@ -104,41 +105,15 @@ export function serializeOrganization(organization: Organization): OrganizationJ
     id: o.id,
     name: o.name,
     revision: o.revision,
-    members: [...o.members.values()].map((m) => ({ id: m.id, email: m.email, status: m.status, orgRoles: [...m.orgRoles], seats: [...m.seats] })),
-    groups: [...o.groups.values()].map((g) => ({ id: g.id, name: g.name, memberIds: [...g.memberIds], orgRoles: [...g.orgRoles] })),
-    workspaces: [...o.workspaces.values()].map((w) => ({
-      id: w.id,
-      name: w.name,
-      members: [...w.members.values()].map((m) => (m.roles ? { memberId: m.memberId, roles: [...m.roles] } : { memberId: m.memberId })),
-      groupGrants: [...w.groupGrants.values()].map((g) => (g.roles ? { groupId: g.groupId, roles: [...g.roles] } : { groupId: g.groupId })),
-      connectorPermissions: [...w.connectorPermissions.values()].map(serializePermission),
-    })),
-    connectors: [...o.connectors.values()].map((c) => ({
-      id: c.id,
-      name: c.name,
-      visibility: c.visibility,
-      ...(c.workspaceIds ? { workspaceIds: [...c.workspaceIds] } : {}),
-      authentication: c.authentication,
-      origin: c.origin,
-      capabilities: c.capabilities,
-      tools: c.tools.map((t) => ({ name: t.name, access: t.access })),
-    })),
-    connectorPermissions: [...o.connectorPermissions.values()].map(serializePermission),
-    credentials: [...o.credentials.values()].map((c) => ({ ...c })),
-    apiKeys: [...o.apiKeys.values()].map((k) => ({
-      id: k.id,
-      name: k.name,
-      workspaceId: k.workspaceId,
-      status: k.status,
-      ...(k.expiresAt !== undefined ? { expiresAt: k.expiresAt } : {}),
-      connectorScopes: k.connectorScopes === 'all' ? 'all' : [...k.connectorScopes],
-    })),
-    seatPools: [...o.seatPools.values()].map((p) => ({ product: p.product, size: p.size })),
+    members: [...o.members.values()].map(memberJson),
+    groups: [...o.groups.values()].map(groupJson),
+    workspaces: [...o.workspaces.values()].map(workspaceJson),
+    connectors: [...o.connectors.values()].map(connectorJson),
+    connectorPermissions: [...o.connectorPermissions.values()].map(permissionJson),
+    credentials: [...o.credentials.values()].map(credentialJson),
+    apiKeys: [...o.apiKeys.values()].map(apiKeyJson),
+    seatPools: [...o.seatPools.values()].map(seatPoolJson),
   };
-}
-
-function serializePermission(p: Organization['connectorPermissions'] extends ReadonlyMap<string, infer P> ? P : never) {
-  return p.tools ? { connectorId: p.connectorId, mode: p.mode, tools: [...p.tools] } : { connectorId: p.connectorId, mode: p.mode };
 }
 
 /** The `$id` of the snapshot's JSON Schema: a stable name for schemaVersion 1, not an address to download it from. */

@@ -42,6 +42,7 @@ export type ProblemCode =
   | 'control_character'
   | 'duplicate_id'
   | 'duplicate_email'
+  | 'duplicate_external_id'
   | 'duplicate_name'
   | 'duplicate_entry'
   | 'dangling_reference'

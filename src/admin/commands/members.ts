@@ -1,9 +1,9 @@
 import type { Organization } from '../../model/index.js';
-import { membersWithEmail } from '../../model/indexes.js';
+import { membersWithEmail, membersWithExternalId } from '../../model/indexes.js';
 import type { Findings } from '../errors.js';
 import { memberExists, orgAction, principalIdFree, q, type CommandSpecs } from './spec.js';
 
-type MemberCommand = 'inviteMember' | 'removeMember' | 'suspendMember' | 'reactivateMember' | 'changeMemberEmail' | 'setMemberOrgRoles' | 'assignSeat' | 'releaseSeat' | 'setSeatPoolSize';
+type MemberCommand = 'inviteMember' | 'setMemberProfile' | 'removeMember' | 'suspendMember' | 'reactivateMember' | 'changeMemberEmail' | 'setMemberOrgRoles' | 'assignSeat' | 'releaseSeat' | 'setSeatPoolSize';
 
 /** SPEC §5 members and seats: org.members.manage; seat pool sizes: org.billing.manage. */
 export const memberCommands: CommandSpecs<MemberCommand> = {
@@ -12,8 +12,32 @@ export const memberCommands: CommandSpecs<MemberCommand> = {
     plan: (o, c, f) => {
       principalIdFree(o, c.memberId, ['memberId'], f);
       emailUnique(o, c.email, undefined, f);
+      if (c.externalId !== undefined) externalIdUnique(o, c.externalId, undefined, f);
       // SPEC §5: new members get `member` unless roles are given.
-      return (d) => void d.members.set(c.memberId, { id: c.memberId, email: c.email, status: 'active', orgRoles: c.roleNames ?? ['member'], seats: [] });
+      return (d) =>
+        void d.members.set(c.memberId, {
+          id: c.memberId,
+          email: c.email,
+          status: 'active',
+          orgRoles: c.roleNames ?? ['member'],
+          seats: [],
+          ...(c.externalId !== undefined ? { externalId: c.externalId } : {}),
+          ...(c.displayName !== undefined ? { displayName: c.displayName } : {}),
+        });
+    },
+  },
+  setMemberProfile: {
+    authority: orgAction('org.members.manage'),
+    plan: (o, c, f) => {
+      if (memberExists(o, c.memberId, ['memberId'], f) && typeof c.externalId === 'string') externalIdUnique(o, c.externalId, c.memberId, f);
+      // SPEC §9.2: absent leaves a field as it is; null clears it.
+      return (d) => {
+        const member = d.members.get(c.memberId)!;
+        if (c.externalId === null) delete member.externalId;
+        else if (c.externalId !== undefined) member.externalId = c.externalId;
+        if (c.displayName === null) delete member.displayName;
+        else if (c.displayName !== undefined) member.displayName = c.displayName;
+      };
     },
   },
   removeMember: {
@@ -96,6 +120,11 @@ export const memberCommands: CommandSpecs<MemberCommand> = {
 };
 
 /** SPEC §1: emails are unique, compared case-insensitively. */
+function externalIdUnique(o: Organization, externalId: string, self: string | undefined, f: Findings) {
+  // SPEC §9.2: the subject an identity provider knows one member by — never two.
+  if (membersWithExternalId(o, externalId).some((id) => id !== self)) f.validation('duplicate_external_id', ['externalId'], `externalId ${q(externalId)} is already another member's`);
+}
+
 function emailUnique(o: Organization, email: string, self: string | undefined, f: Findings) {
   // SPEC §1: unique, compared case-insensitively; a look-up, not a scan of every member.
   if (membersWithEmail(o, email).some((id) => id !== self)) f.validation('duplicate_email', ['email'], `email ${q(email)} is already used by another member`);
