@@ -16,26 +16,15 @@
  *   DATABASE_URL           follow the organization's change log on this PostgreSQL server instead of SNAPSHOT
  *   ORGANIZATION_ID        the organization to follow there (default org-acme, the sample the Admin API seeds)
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ClientMetadata } from 'oidc-provider';
 import { readConfig } from './config.js';
-import { startDevIssuer, type DevIssuer, type DevUser } from './dev-issuer.js';
+import { startDevIssuer, type DevIssuer } from './dev-issuer.js';
+import { readDevConfig } from './dev.js';
 import { startGateway } from './gateway.js';
 import type { OAuthOptions } from './identity.js';
 import { storeSource } from './store-source.js';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-
-export interface DevConfig {
-  readonly issuerPort: number;
-  readonly users: readonly DevUser[];
-  readonly clients: readonly ClientMetadata[];
-}
-
-export function readDevConfig(path = here('./dev.config.json')): DevConfig {
-  return JSON.parse(readFileSync(path, 'utf8')) as DevConfig;
-}
 
 async function main() {
   const env = process.env;
@@ -102,9 +91,7 @@ async function main() {
   process.once('SIGTERM', stop);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -11,7 +11,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { headlessSignIn, startDevIssuer } from './dev-issuer.js';
+import { startDevIssuer } from './dev-issuer.js';
+import { headlessSignIn } from './dev.js';
 import { MemoryOAuthClient } from './oauth-client.js';
 import { BOT, bearer, CLIENTS, httpUpstream, MCP_HEADERS, REDIRECT_URI, SECRETS, startHarness, testSnapshot, USERS, withClient, type Harness } from './testing.js';
 

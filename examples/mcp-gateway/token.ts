@@ -10,8 +10,7 @@
  *   GATEWAY_URL   the gateway's <base> (default http://127.0.0.1:8787)
  */
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
-import { headlessSignIn } from './dev-issuer.js';
-import { readDevConfig } from './main.js';
+import { headlessSignIn, readDevConfig } from './dev.js';
 import { MemoryOAuthClient } from './oauth-client.js';
 
 async function main() {
