@@ -9,6 +9,7 @@ export {
   type StoreOptions,
   type StoreEvent,
   type ApplyOptions,
+  type RecordAuditOptions,
   type ApplyResult,
   type Applied,
   type Refused,

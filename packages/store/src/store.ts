@@ -55,6 +55,17 @@ export type StoreEvent =
 export interface ApplyOptions {
   /** The time of the commands (epoch ms or ISO-8601): written into their audit events, and used for API key expiry. */
   readonly now?: number | string;
+  /**
+   * A service's own statements, run in the transaction that commits the change (or records the refusal),
+   * after the store's writes: its rows change with the change or not at all (an Admin API revokes a
+   * removed member's keys here). Throwing rolls the whole transaction back, and the apply rejects.
+   */
+  readonly inTransaction?: (tx: SqlClient, result: ApplyResult) => Promise<void>;
+}
+
+export interface RecordAuditOptions {
+  /** The caller's own statements, run first in the transaction that appends the events: both or neither. */
+  readonly inTransaction?: (tx: SqlClient) => Promise<void>;
 }
 
 /** Committed, durable, notified: `revision` is the change's. */
@@ -118,6 +129,11 @@ export interface Store {
   head(): Promise<{ readonly revision: number; readonly committedAt: Date } | null>;
   /** Writes a checkpoint if one is due (or always, with `force`), then prunes past the retention. */
   checkpoint(options?: { readonly force?: boolean }): Promise<CheckpointResult>;
+  /**
+   * Appends audit events decided outside `apply` — a service's refusal at its own edge, an operation of its
+   * own — at the head's revision, in one transaction (with `inTransaction`); rejects if they are not written.
+   */
+  recordAudit(events: readonly AuditEvent[], options?: RecordAuditOptions): Promise<{ readonly revision: number }>;
   /** The audit log, oldest first (or newest first with `order: 'desc'`), paged. */
   auditLog(options?: { readonly limit?: number; readonly cursor?: string | null; readonly order?: 'asc' | 'desc' }): Promise<AuditPage>;
   /** The latest checkpoint, the changes after it and the audit log, as JSON lines (each ends with `\n`). */
@@ -284,7 +300,9 @@ class OrganizationStore implements Store {
           const result = applyCommands(current, actor, commands, options.now === undefined ? {} : { now: options.now });
           if (!result.ok) {
             await insertAudit(tx, this.organizationId, current.revision, result.events);
-            results.push({ ok: false, error: result.error, index: result.index, revision: current.revision, events: result.events });
+            const refused: Refused = { ok: false, error: result.error, index: result.index, revision: current.revision, events: result.events };
+            await options.inTransaction?.(tx, refused);
+            results.push(refused);
             continue;
           }
           const change = result.change as Change<AuditEvent>;
@@ -296,7 +314,9 @@ class OrganizationStore implements Store {
           await commitChange(tx, this.organizationId, change.revision, text, size);
           bytes += size;
           current = result.snapshot;
-          results.push({ ok: true, revision: change.revision, change, events: result.events });
+          const applied: Applied = { ok: true, revision: change.revision, change, events: result.events };
+          await options.inTransaction?.(tx, applied);
+          results.push(applied);
         }
         if (current.revision > head.revision) {
           await tx.query('SELECT pg_notify($1, $2)', [this.channel, notificationPayload(this.organizationId, current.revision)]);
@@ -454,6 +474,20 @@ class OrganizationStore implements Store {
       event: row.event,
     }));
     return { entries, nextCursor: rows.length > limit ? entries[entries.length - 1]!.cursor : null };
+  }
+
+  async recordAudit(events: readonly AuditEvent[], options: RecordAuditOptions = {}): Promise<{ readonly revision: number }> {
+    this.assertOpen();
+    return this.queued(() =>
+      this.engine.transaction(async (tx) => {
+        await options.inTransaction?.(tx);
+        const head = await requireHead(tx, this.organizationId);
+        await insertAudit(tx, this.organizationId, head.revision, events);
+        return { revision: head.revision };
+      }).catch((error: unknown) => {
+        throw storeErrorOf(error);
+      }),
+    );
   }
 
   async *export(): AsyncIterable<string> {
