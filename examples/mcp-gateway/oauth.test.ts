@@ -360,3 +360,27 @@ describe('SPEC §9.2 with a member-id claim, for members that have no externalId
     expect(await refusedWith(response)).toMatchObject({ status: 401, reason: 'not_a_member' });
   });
 });
+
+describe('behind a front proxy: GATEWAY_BASE_URL is the public URL, with a path prefix', () => {
+  const BASE = 'https://gateway.example.com/acme';
+  let behind: Harness;
+  beforeAll(async () => {
+    behind = await startHarness({ upstreams: new Map([['c-everything', { url: upstreams[0]!.url }]]), gateway: { baseUrl: BASE } });
+  });
+  afterAll(async () => {
+    await behind?.close();
+  });
+  const local = (path: string) => `http://127.0.0.1:${behind.gateway.port}${path}`;
+
+  it('endpoints, audiences and metadata are the public ones; the prefix is kept in every path', async () => {
+    expect(behind.gateway.endpoint('ws-research')).toBe(`${BASE}/workspaces/ws-research/mcp`);
+    const metadata = await fetch(local('/.well-known/oauth-protected-resource/acme/workspaces/ws-research/mcp'));
+    expect(await metadata.json()).toMatchObject({ resource: `${BASE}/workspaces/ws-research/mcp` });
+    const token = await behind.token('chloe', 'ws-research');
+    const listed = await fetch(local('/acme/workspaces/ws-research/mcp'), { method: 'POST', headers: { ...MCP_HEADERS, ...bearer(token) }, body: LIST });
+    expect(await names(listed)).toContain('everything__echo');
+    const unauthenticated = await fetch(local('/acme/workspaces/ws-research/mcp'), { method: 'POST', headers: MCP_HEADERS, body: LIST });
+    expect(unauthenticated.headers.get('www-authenticate')).toContain('resource_metadata="https://gateway.example.com/.well-known/oauth-protected-resource/acme/workspaces/ws-research/mcp"');
+    expect((await fetch(local('/workspaces/ws-research/mcp'), { method: 'POST', headers: { ...MCP_HEADERS, ...bearer(token) }, body: LIST })).status).toBe(404);
+  });
+});
