@@ -75,6 +75,12 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
       return user === undefined ? undefined : { accountId: sub, claims: () => ({ sub, ...(user.name === undefined ? {} : { name: user.name }) }) };
     },
     pkce: { required: () => true },
+    // Plain JSON errors and no browser CORS: a development issuer for MCP clients, not for web pages.
+    renderError: (ctx, out) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+    clientBasedCORS: () => false,
     ttl: { AccessToken: ttl, ClientCredentials: ttl, Grant: 3600, Interaction: 600, Session: 3600 },
     features: {
       devInteractions: { enabled: true },
