@@ -64,8 +64,11 @@ export interface ApplyOptions {
 }
 
 export interface RecordAuditOptions {
-  /** The caller's own statements, run first in the transaction that appends the events: both or neither. */
-  readonly inTransaction?: (tx: SqlClient) => Promise<void>;
+  /**
+   * The caller's own statements, in the transaction that appends the events (both or neither), run while
+   * it holds the head's lock: no change commits meanwhile, so `revision` is the organization they see.
+   */
+  readonly inTransaction?: (tx: SqlClient, head: { readonly revision: number }) => Promise<void>;
 }
 
 /** Committed, durable, notified: `revision` is the change's. */
@@ -131,7 +134,8 @@ export interface Store {
   checkpoint(options?: { readonly force?: boolean }): Promise<CheckpointResult>;
   /**
    * Appends audit events decided outside `apply` — a service's refusal at its own edge, an operation of its
-   * own — at the head's revision, in one transaction (with `inTransaction`); rejects if they are not written.
+   * own — at the head's revision, under the head's lock, in one transaction with `inTransaction`; rejects if
+   * they are not written.
    */
   recordAudit(events: readonly AuditEvent[], options?: RecordAuditOptions): Promise<{ readonly revision: number }>;
   /** The audit log, oldest first (or newest first with `order: 'desc'`), paged. */
@@ -480,8 +484,8 @@ class OrganizationStore implements Store {
     this.assertOpen();
     return this.queued(() =>
       this.engine.transaction(async (tx) => {
-        await options.inTransaction?.(tx);
-        const head = await requireHead(tx, this.organizationId);
+        const head = await requireHead(tx, this.organizationId, { forUpdate: true });
+        await options.inTransaction?.(tx, { revision: head.revision });
         await insertAudit(tx, this.organizationId, head.revision, events);
         return { revision: head.revision };
       }).catch((error: unknown) => {

@@ -66,7 +66,15 @@ describe("a service's own statements in the store's transactions", () => {
 
   test('recordAudit: events appended at the head revision, with the statements; both or neither', async () => {
     const event = { organizationId: 'hooked', actor: ADMIN, command: null, targets: [], at: NOW, result: { status: 'refused', class: 'validation', code: 'invalid_format' } } as const;
-    expect(await store.recordAudit([event], { inTransaction: (tx) => tx.query('INSERT INTO service_rows (note) VALUES ($1)', ['audited']).then(() => {}) })).toEqual({ revision: 1 });
+    const heads: number[] = [];
+    const recorded = await store.recordAudit([event], {
+      inTransaction: async (tx, head) => {
+        heads.push(head.revision);
+        await tx.query('INSERT INTO service_rows (note) VALUES ($1)', ['audited']);
+      },
+    });
+    expect(recorded).toEqual({ revision: 1 });
+    expect(heads).toEqual([1]);
     const last = (await store.auditLog({ order: 'desc', limit: 1 })).entries[0]!;
     expect(last).toMatchObject({ revision: 1, status: 'refused', event });
 
