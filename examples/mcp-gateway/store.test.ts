@@ -8,15 +8,12 @@ import { parseOrganization } from 'org-policy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POLICY_DENIED } from './gateway.js';
 import { storeSource } from './store-source.js';
-import { listChanged, openRawSession, refusalOf, startHarness, testSnapshot, until, withClient, type Harness, type RawSession } from './testing.js';
+import { bearer, listChanged, SECRETS, openRawSession, refusalOf, startHarness, testSnapshot, until, withClient, type Harness, type RawSession } from './testing.js';
 
 let store: Store;
 let h: Harness;
 const notified = new Map<number, readonly string[]>();
 const sessions: RawSession[] = [];
-// Members are named by a front proxy here: the store's checkpoints do not carry externalId yet (serializeOrganization drops it).
-const PROXY_SECRET = 'front-proxy-proof-0123456789abcdef0123456789';
-const asMember = (id: string) => ({ 'x-org-proxy-secret': PROXY_SECRET, 'x-org-member': id });
 
 beforeAll(async () => {
   const parsed = parseOrganization(testSnapshot());
@@ -24,7 +21,7 @@ beforeAll(async () => {
   store = await openStore({ dataDir: 'memory://', organizationId: parsed.organization.id });
   expect(await store.init(parsed.organization)).toMatchObject({ ok: true, revision: 0 });
   const source = await storeSource({ store, organizationId: parsed.organization.id });
-  h = await startHarness({ upstreams: new Map(), gateway: { source, proxy: { secret: PROXY_SECRET }, onToolListChanges: (changes, revision) => notified.set(revision, changes.notified) } });
+  h = await startHarness({ upstreams: new Map(), gateway: { source, onToolListChanges: (changes, revision) => notified.set(revision, changes.notified) } });
 });
 
 afterAll(async () => {
@@ -41,8 +38,9 @@ describe('store mode: the gateway follows the change log', () => {
   });
 
   it("a committed change is in force at the next request, and tells exactly the sessions whose tool list it changed", async () => {
-    const eve = await openRawSession(h.gateway, 'ws-marketing', asMember('m-eve'));
-    const chloe = await openRawSession(h.gateway, 'ws-research', asMember('m-chloe'));
+    // Signed in with tokens: members' externalId and keys' secrets travel through the store's checkpoints and changes.
+    const eve = await openRawSession(h.gateway, 'ws-marketing', bearer(await h.token('eve', 'ws-marketing')));
+    const chloe = await openRawSession(h.gateway, 'ws-research', bearer(await h.token('chloe', 'ws-research')));
     sessions.push(eve, chloe);
 
     // Marketing narrows everything to echo: eve's list there changes, chloe's at Research does not.
@@ -50,7 +48,7 @@ describe('store mode: the gateway follows the change log', () => {
     expect(await store.apply('m-ada', [narrow], { now: Date.now() })).toMatchObject({ ok: true, revision: 1 });
     await until(() => h.gateway.policy().revision === 1);
     expect(notified.get(1)).toEqual([eve.id]);
-    const eveNow = asMember('m-eve');
+    const eveNow = bearer(await h.token('eve', 'ws-marketing'));
     expect(await withClient(h.gateway, 'ws-marketing', eveNow, async (client) => (await client.listTools()).tools.map((t) => t.name))).toEqual(['everything__echo']);
     expect(await withClient(h.gateway, 'ws-marketing', eveNow, (client) => refusalOf(client.callTool({ name: 'everything__get-sum', arguments: {} })))).toEqual({
       code: POLICY_DENIED,
@@ -65,5 +63,22 @@ describe('store mode: the gateway follows the change log', () => {
     await until(() => listChanged(eve) === 1 && listChanged(chloe) === 1);
     expect(await (await fetch(`${h.gateway.url}/healthz`)).json()).toEqual({ revision: 2, lagMs: 0 });
     expect(h.logs.some((line) => line.startsWith('policy_changed revision=2 previous=1 notified=1 '))).toBe(true);
+    const key = await withClient(h.gateway, 'ws-research', bearer(SECRETS['k-research-ci']), async (client) => (await client.listTools()).tools.map((t) => t.name));
+    expect(key).toEqual([]); // its one connector, mirror, is blocked now
+  });
+
+  it('a member removed through the store: her token opens nothing at the next revision, and her session closes', async () => {
+    const dave = await openRawSession(h.gateway, 'ws-research', bearer(await h.token('dave', 'ws-research')));
+    sessions.push(dave);
+    const revision = h.gateway.policy().revision + 1;
+    expect(await store.apply('m-ada', [{ type: 'removeMember', memberId: 'm-dave' }], { now: Date.now() })).toMatchObject({ ok: true, revision });
+    await until(() => dave.ended());
+    const response = await fetch(h.gateway.endpoint('ws-research'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...bearer(await h.token('dave', 'ws-research')) },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { data: { reason: 'not_a_member', revision } } });
   });
 });
