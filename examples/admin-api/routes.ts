@@ -1,8 +1,9 @@
 /**
- * The Admin API routes (SPEC §5 table) as data: each maps a method and a path to one admin command of
- * the library; path parameters are named after the command's fields and merged over the JSON body
- * (after `payload.ts` maps the Admin API's own role and member fields onto the command's), so the
+ * The Admin API's command routes (SPEC §5 table) as data: each maps a method and a path to one admin
+ * command of the library; path parameters are named after the command's fields and merged over the JSON
+ * body (after `payload.ts` maps the Admin API's own role and member fields onto the command's), so the
  * library's own payload schemas check the request (docs/admin.md lists the commands and these routes).
+ * The reads, the API key secrets and the admin keys are routes of `server.ts`.
  */
 import type { CommandType } from 'org-policy';
 
@@ -14,13 +15,27 @@ export interface CommandRoute {
   readonly fixed?: Readonly<Record<string, unknown>>;
   /** Fields the body may not carry on this route (the organization-level permission names no workspace). */
   readonly refuse?: readonly string[];
+  /** The service generates the key's secret, stores its SHA-256 in the command and answers the secret once (SPEC §9.1). */
+  readonly issuesSecret?: true;
 }
+
+/** The ids a route's path names, as the audit event's targets of a refusal at the edge. */
+export const TARGET_OF_PARAMETER: Readonly<Record<string, 'member' | 'workspace' | 'group' | 'connector' | 'credential' | 'api_key' | 'seat_pool'>> = {
+  memberId: 'member',
+  workspaceId: 'workspace',
+  groupId: 'group',
+  connectorId: 'connector',
+  credentialId: 'credential',
+  keyId: 'api_key',
+  product: 'seat_pool',
+};
 
 export const COMMAND_ROUTES: readonly CommandRoute[] = [
   // members
   { method: 'POST', path: '/api/admin/users', command: 'inviteMember' },
   { method: 'PATCH', path: '/api/admin/users/:memberId', command: 'setMemberOrgRoles' },
   { method: 'PUT', path: '/api/admin/users/:memberId/email', command: 'changeMemberEmail' },
+  { method: 'PUT', path: '/api/admin/users/:memberId/profile', command: 'setMemberProfile' },
   { method: 'POST', path: '/api/admin/users/:memberId/suspend', command: 'suspendMember' },
   { method: 'POST', path: '/api/admin/users/:memberId/reactivate', command: 'reactivateMember' },
   { method: 'DELETE', path: '/api/admin/users/:memberId', command: 'removeMember' },
@@ -38,7 +53,7 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
   { method: 'DELETE', path: '/api/admin/workspaces/:workspaceId/groups/:groupId', command: 'removeGroupWorkspaceRoles' },
   { method: 'PUT', path: '/api/admin/workspaces/:workspaceId/connectors/:connectorId/permission', command: 'setConnectorPermission' },
   { method: 'POST', path: '/api/admin/workspaces/:workspaceId/credentials', command: 'addCredential', fixed: { holder: 'workspace' } },
-  { method: 'POST', path: '/api/admin/workspaces/:workspaceId/api-keys', command: 'createApiKey' },
+  { method: 'POST', path: '/api/admin/workspaces/:workspaceId/api-keys', command: 'createApiKey', refuse: ['secrets'], issuesSecret: true },
   // groups
   { method: 'POST', path: '/api/admin/groups', command: 'createGroup' },
   { method: 'PATCH', path: '/api/admin/groups/:groupId', command: 'renameGroup' },
