@@ -36,6 +36,10 @@ const api = await startAdminApi({
   ...(databaseUrl !== undefined ? { databaseUrl } : { dataDir }),
   ...(bootstrapKey !== undefined ? { bootstrapKey } : {}),
   ...(env.MIN_REVISION_WAIT_MS !== undefined ? { minRevisionWaitMs: Number(env.MIN_REVISION_WAIT_MS) } : {}),
+}).catch((error: unknown) => {
+  // A PGlite directory another process holds, an unreachable server, a database of a newer schema: said, not a stack.
+  console.error(`admin-api: cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
 });
 
 // Where the data is, never the credentials in a URL.
