@@ -267,6 +267,19 @@ describe('the HTTP edge: hostile input is a 4xx with a clear error, never a 500,
     }
   });
 
+  it('a forbidden request of nearly 1 MiB is answered 403 and audited, its targets each named once', async () => {
+    const memberIds = Array.from({ length: 115_000 }, (_, i) => `m-${i % 1_000}`);
+    const body = JSON.stringify({ memberIds });
+    expect(body.length).toBeGreaterThan(900_000);
+    expect(body.length).toBeLessThan(1 << 20);
+    const reply = await call('m-chloe', 'PUT', '/api/admin/groups/g-eng/members', body);
+    expect(reply.status).toBe(403);
+    const [event] = await auditTail(1);
+    expect(event).toMatchObject({ actor: 'm-chloe', command: 'setGroupMembers', result: { status: 'refused', class: 'forbidden' } });
+    const targets = event.targets.map((target: { kind: string; id: string }) => `${target.kind}:${target.id}`);
+    expect(new Set(targets).size).toBe(targets.length);
+  });
+
   it('an audit write that fails fails the request: 503, no silent refusal, nothing applied', async () => {
     const engine = h.api.store.engine;
     await engine.query(`CREATE FUNCTION fail_audit() RETURNS trigger LANGUAGE plpgsql AS $$
