@@ -22,6 +22,8 @@ export interface Reply {
 
 export interface ScimHarness {
   readonly url: string;
+  /** The PostgreSQL database, when on the server: another instance may join it. */
+  readonly databaseUrl: string | null;
   readonly store: Store;
   readonly follower: Follower;
   readonly tokens: ScimTokens;
@@ -41,17 +43,27 @@ export function sampleOrganization(): Organization {
 }
 
 export async function startScimHarness(
-  options: { readonly database?: 'pglite' | 'postgres'; readonly organization?: Organization; readonly service?: Partial<ScimServiceOptions> } = {},
+  options: {
+    readonly database?: 'pglite' | 'postgres';
+    /** Another instance of the service on this harness's database (PostgreSQL), sharing its token. */
+    readonly join?: ScimHarness;
+    readonly organization?: Organization;
+    readonly service?: Partial<ScimServiceOptions>;
+  } = {},
 ): Promise<ScimHarness> {
   const organization = options.organization ?? sampleOrganization();
   let database: TestDatabase | undefined;
-  if (options.database === 'postgres') database = await createTestDatabase('scim');
-  const store = await openStore({ organizationId: organization.id, ...(database ? { url: database.url } : { dataDir: 'memory://' }) });
-  const init = await store.init(organization);
-  if (!init.ok) throw new Error(init.error.message);
+  if (options.database === 'postgres' && options.join === undefined) database = await createTestDatabase('scim');
+  const databaseUrl = options.join?.databaseUrl ?? database?.url ?? null;
+  const store = await openStore({ organizationId: organization.id, ...(databaseUrl !== null ? { url: databaseUrl } : { dataDir: 'memory://' }) });
+  if (options.join === undefined) {
+    const init = await store.init(organization);
+    if (!init.ok) throw new Error(init.error.message);
+  }
   const follower = await store.follow();
   const tokens = await openScimTokens(store);
-  const { secret } = await tokens.issue({ memberId: 'm-ada', name: 'test', createdBy: 'm-ada', now: new Date().toISOString(), revision: follower.revision });
+  const secret =
+    options.join?.token ?? (await tokens.issue({ memberId: 'm-ada', name: 'test', createdBy: 'm-ada', now: new Date().toISOString(), revision: follower.revision })).secret;
   const handler = createScimHandler({
     store,
     follower,
@@ -82,6 +94,7 @@ export async function startScimHarness(
 
   return {
     url,
+    databaseUrl,
     store,
     follower,
     tokens,
