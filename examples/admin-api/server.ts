@@ -81,7 +81,7 @@ interface Reply {
 
 /** An operation of this service, not a library command, in the store's audit log (`command: null`). */
 interface ServiceAuditEvent extends AuditEvent {
-  readonly operation: 'issueAdminKey' | 'revokeAdminKey' | 'bootstrapAdminKey' | 'rotateApiKeySecret';
+  readonly operation: 'issueAdminKey' | 'revokeAdminKey' | 'bootstrapAdminKey';
   readonly adminKeyId?: string;
 }
 
@@ -144,11 +144,11 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
 
   // SPEC §9.3: the first organization admin's key, when no admin key exists at all.
   let bootstrapped: AdminApi['bootstrapped'] = null;
-  if (options.bootstrapKey !== undefined) {
+  const bootstrap = async (bootstrapKey: string) => {
     for (let attempt = 0; ; attempt++) {
       const revision = await atHead();
       const memberId = firstOrganizationAdmin(follower.organization);
-      if (memberId === null) break;
+      if (memberId === null) return;
       const keyId = `ak_${newSecret('').slice(0, 12)}`;
       const event: ServiceAuditEvent = {
         organizationId,
@@ -163,17 +163,24 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
       try {
         await record([event], revision, async (tx) => {
           if ((await countAdminKeys(tx, organizationId)) > 0) throw new AlreadyHasKeys();
-          await insertAdminKey(tx, organizationId, { id: keyId, memberId, name: 'bootstrap', secret: options.bootstrapKey!, createdBy: 'bootstrap' });
+          await insertAdminKey(tx, organizationId, { id: keyId, memberId, name: 'bootstrap', secret: bootstrapKey, createdBy: 'bootstrap' });
         });
         bootstrapped = { memberId };
-        break;
+        return;
       } catch (error) {
-        if (error instanceof AlreadyHasKeys) break;
+        if (error instanceof AlreadyHasKeys) return;
         if (!(error instanceof Moved) || attempt >= MAX_RECOMPUTE) throw error;
       }
     }
+  };
+  let hasAdminKeys: boolean;
+  try {
+    if (options.bootstrapKey !== undefined) await bootstrap(options.bootstrapKey);
+    hasAdminKeys = (await countAdminKeys(store.engine, organizationId)) > 0;
+  } catch (error) {
+    await store.close();
+    throw error;
   }
-  const hasAdminKeys = (await countAdminKeys(store.engine, organizationId)) > 0;
 
   /** Who each request authenticated as, for its log line. */
   const actors = new WeakMap<IncomingMessage, string>();
@@ -252,7 +259,8 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
       const index = commands.length > 1 ? { index: result.index } : {};
       return { ok: false, reply: reply(STATUS_OF_CLASS[result.error.class], { error: { ...inAdminApiWords(result.error), ...index } }, result.revision) };
     }
-    // This instance's reads then show the write (a request to another instance sends x-policy-min-revision).
+    // This instance's reads then show the write (a request to another instance sends x-policy-min-revision);
+    // past the bound the write still stands, and the answer's entities are as this instance holds them.
     await follower.waitFor(result.revision, { timeoutMs: waitMs });
     return { ok: true, revision: result.revision, events: result.events };
   }
@@ -472,6 +480,15 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
     for (const [name, value] of Object.entries(params)) checkString(value, `path parameter ${name}`, []);
   }
 
+  /** This service's own routes: admin keys, and API key rotation (a command whose secrets are computed here). */
+  const OWN_ROUTES: readonly [method: string, pattern: string, answer: (request: IncomingMessage, params: Record<string, string>) => Promise<Reply>][] = [
+    ['GET', '/api/admin/admin-keys', (request) => listAdminKeysRoute(request, null)],
+    ['GET', '/api/admin/users/:memberId/admin-keys', (request, { memberId }) => listAdminKeysRoute(request, memberId!)],
+    ['POST', '/api/admin/users/:memberId/admin-keys', (request, { memberId }) => issueAdminKey(request, memberId!)],
+    ['POST', '/api/admin/admin-keys/:keyId/revoke', (request, { keyId }) => revokeAdminKeyRoute(request, keyId!)],
+    ['POST', '/api/admin/api-keys/:keyId/rotate', (request, { keyId }) => rotateApiKey(request, keyId!)],
+  ];
+
   async function handle(request: IncomingMessage): Promise<Reply> {
     const url = new URL(request.url ?? '/', 'http://admin-api.invalid');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
@@ -479,17 +496,12 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
     if (method === 'GET') {
       const answered = await read(request, url, path);
       if (answered !== null) return answered;
-      const keys = matchPath('/api/admin/users/:memberId/admin-keys', path);
-      if (keys !== null) return (checkParams(keys), listAdminKeysRoute(request, keys.memberId!));
-      if (path === '/api/admin/admin-keys') return listAdminKeysRoute(request, null);
     }
-    if (method === 'POST') {
-      const issue = matchPath('/api/admin/users/:memberId/admin-keys', path);
-      if (issue !== null) return (checkParams(issue), issueAdminKey(request, issue.memberId!));
-      const revoke = matchPath('/api/admin/admin-keys/:keyId/revoke', path);
-      if (revoke !== null) return (checkParams(revoke), revokeAdminKeyRoute(request, revoke.keyId!));
-      const rotate = matchPath('/api/admin/api-keys/:keyId/rotate', path);
-      if (rotate !== null) return (checkParams(rotate), rotateApiKey(request, rotate.keyId!));
+    for (const [routeMethod, pattern, answer] of OWN_ROUTES) {
+      const params = routeMethod === method ? matchPath(pattern, path) : null;
+      if (params === null) continue;
+      checkParams(params);
+      return answer(request, params);
     }
     for (const route of COMMAND_ROUTES) {
       if (route.method !== method) continue;
