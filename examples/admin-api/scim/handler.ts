@@ -62,9 +62,11 @@ export function createScimHandler(options: ScimServiceOptions): ScimHandler {
   const clock = options.now ?? (() => new Date().toISOString());
   const timeoutMs = options.waitTimeoutMs ?? 5_000;
   const lookup = new MemberLookup(follower);
+  /** The revision of the change a request committed: what its answer names in x-policy-revision. */
+  const writtenAt = new WeakMap<IncomingMessage, number>();
 
   /** Every SCIM request's commands, as one change; the tokens of removed members go in its transaction. */
-  async function commit(actor: string, commands: readonly Command[]): Promise<{ revision: number; change: Change | null }> {
+  async function commit(request: IncomingMessage, actor: string, commands: readonly Command[]): Promise<{ revision: number; change: Change | null }> {
     if (commands.length === 0) return { revision: follower.revision, change: null };
     const now = clock();
     const result = await store.apply(actor, commands, {
@@ -75,6 +77,7 @@ export function createScimHandler(options: ScimServiceOptions): ScimHandler {
       },
     });
     if (!result.ok) throw new ScimRequestError(fromAdminError(result.error));
+    writtenAt.set(request, result.revision);
     // Read-your-writes: the client's next request, here, sees this change. Past the bound the write
     // still stands (it is durable), and the answer is built from the change itself.
     await follower.waitFor(result.revision, { timeoutMs });
@@ -156,21 +159,21 @@ export function createScimHandler(options: ScimServiceOptions): ScimHandler {
         if (method !== 'POST') return notAllowed(method);
         const profile = readUser(await readJson(request));
         const memberId = randomUUID(); // never reused: a SCIM user's id names one member forever
-        const { change } = await commit(actor, inviteCommands(memberId, profile));
+        const { change } = await commit(request, actor, inviteCommands(memberId, profile));
         const created = entityIn<MemberLike>(change, 'members', memberId) ?? (await member(memberId));
         return one(created, 201, { location: `${base}/Users/${encodeURIComponent(memberId)}` });
       }
       if (method === 'GET') return one(await member(id));
       if (method === 'DELETE') {
         await member(id);
-        await commit(actor, [{ type: 'removeMember', memberId: id }]);
+        await commit(request, actor, [{ type: 'removeMember', memberId: id }]);
         return [204, undefined];
       }
       if (method !== 'PUT' && method !== 'PATCH') return notAllowed(method);
       const body = await readJson(request);
       const current = await member(id);
       const profile = method === 'PUT' ? readUser(body) : userPatchProfile(current, readOperations(body));
-      const { change } = await commit(actor, profileCommands(current, profile));
+      const { change } = await commit(request, actor, profileCommands(current, profile));
       return one(entityIn<MemberLike>(change, 'members', id) ?? (await member(id)));
     }
 
@@ -183,21 +186,21 @@ export function createScimHandler(options: ScimServiceOptions): ScimHandler {
       const input = readGroup(await readJson(request));
       const groupId = randomUUID();
       // SCIM makes the group and its membership; its grants and roles are the admins' (docs/scim.md).
-      const { change } = await commit(actor, [{ type: 'createGroup', groupId, name: input.name, ...(input.memberIds && input.memberIds.length > 0 ? { memberIds: input.memberIds } : {}) }]);
+      const { change } = await commit(request, actor, [{ type: 'createGroup', groupId, name: input.name, ...(input.memberIds && input.memberIds.length > 0 ? { memberIds: input.memberIds } : {}) }]);
       const created = entityIn<GroupLike>(change, 'groups', groupId) ?? (await group(groupId));
       return one(created, 201, { location: `${base}/Groups/${encodeURIComponent(groupId)}` });
     }
     if (method === 'GET') return one(await group(id));
     if (method === 'DELETE') {
       await group(id);
-      await commit(actor, [{ type: 'deleteGroup', groupId: id }]);
+      await commit(request, actor, [{ type: 'deleteGroup', groupId: id }]);
       return [204, undefined];
     }
     if (method !== 'PUT' && method !== 'PATCH') return notAllowed(method);
     const body = await readJson(request);
     const current = await group(id);
     if (method === 'PATCH') {
-      await commit(actor, groupPatchCommands(current, readOperations(body)));
+      await commit(request, actor, groupPatchCommands(current, readOperations(body)));
       return [204, undefined];
     }
     const input = readGroup(body);
@@ -205,7 +208,7 @@ export function createScimHandler(options: ScimServiceOptions): ScimHandler {
       ...(input.memberIds !== undefined ? membershipCommands(current, input.memberIds) : []),
       ...(input.name !== current.name ? [{ type: 'renameGroup', groupId: id, name: input.name }] : []),
     ];
-    const { change } = await commit(actor, commands);
+    const { change } = await commit(request, actor, commands);
     return one(entityIn<GroupLike>(change, 'groups', id) ?? (await group(id)));
   }
 
@@ -285,7 +288,7 @@ export function createScimHandler(options: ScimServiceOptions): ScimHandler {
     const base = `${options.publicUrl ?? `http://${request.headers.host ?? 'localhost'}`}${SCIM_BASE_PATH}`;
     try {
       const [status, body, headers] = isScim ? await scim(request, url, path, base) : await tokenRoute(request, path);
-      send(response, status, body, { ...revisionHeaders(status), ...headers });
+      send(response, status, body, { ...revisionHeaders(status, writtenAt.get(request)), ...headers });
     } catch (error) {
       if (!(error instanceof ScimRequestError)) console.error('scim: internal error', error instanceof Error ? error.message : error);
       const failure = error instanceof ScimRequestError ? error.error : scimError(500, undefined, 'internal error');
@@ -295,8 +298,9 @@ export function createScimHandler(options: ScimServiceOptions): ScimHandler {
     return true;
   };
 
-  function revisionHeaders(status: number): Record<string, string> {
-    return { 'x-policy-revision': String(follower.revision), ...(status === 401 ? { 'www-authenticate': 'Bearer realm="scim"' } : {}) };
+  /** The revision an answer was decided at: the change it committed, or the followed one it read. */
+  function revisionHeaders(status: number, written?: number): Record<string, string> {
+    return { 'x-policy-revision': String(written ?? follower.revision), ...(status === 401 ? { 'www-authenticate': 'Bearer realm="scim"' } : {}) };
   }
 }
 

@@ -347,6 +347,7 @@ describe('Users: PATCH (RFC 7644 §3.5.2), all operations of a request as one ch
     const reply = await h.scim('PATCH', `/Users/${id}`, patch({ op: 'replace', path: 'displayName', value: 'P. Smith' }, { op: 'replace', path: 'active', value: false }, { op: 'add', path: 'externalId', value: 'entra-pat-3' }));
     expect(reply.body).toMatchObject({ displayName: 'P. Smith', active: false, externalId: 'entra-pat-3' });
     expect(revision()).toBe(before + 1);
+    expect(reply.headers.get('x-policy-revision')).toBe(String(before + 1));
     const { entries } = await h.store.auditLog({ order: 'desc', limit: 2 });
     expect(entries.map((e) => [e.revision, e.event.actor, e.event.command, e.status])).toEqual([
       [before + 1, 'm-ada', 'suspendMember', 'applied'],
