@@ -9,7 +9,8 @@ export async function storeTestConfig() {
   process.env.ORG_POLICY_STORE_TEST_SERVER = probe.reachable ? 'reachable' : probe.reason;
   return {
     include: ['packages/store/test/**/*.test.ts'],
-    exclude: probe.reachable ? [] : ['packages/store/test/**/*.server.test.ts'],
+    // Every server suite of the repository (the store's, the examples'), not only the store's.
+    exclude: probe.reachable ? [] : ['**/*.server.test.ts'],
     globalSetup: ['packages/store/test/support/global-setup.ts'],
     url: testServerUrl(),
   };
