@@ -5,6 +5,7 @@
  *   DATABASE_URL               a PostgreSQL server (postgres://…): any number of these processes on one database
  *   DATA_DIR                   otherwise PGlite in this directory, this process alone (default .data/admin-api)
  *   ORG_POLICY_BOOTSTRAP_KEY   the admin key of the first organization admin, taken while no admin key exists
+ *   ORG_POLICY_SCIM_BOOTSTRAP_TOKEN  a SCIM bearer token acting as that admin, taken while no SCIM token was ever issued
  *   MIN_REVISION_WAIT_MS       how long x-policy-min-revision may wait (default 2000)
  *
  * It never prints a key: without one, it says how to set one. SIGTERM and SIGINT drain the requests in
@@ -27,6 +28,8 @@ if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) fail(
 const dataDir = env.DATA_DIR ?? fileURLToPath(new URL('../../.data/admin-api', import.meta.url));
 const bootstrapKey = env.ORG_POLICY_BOOTSTRAP_KEY === '' ? undefined : env.ORG_POLICY_BOOTSTRAP_KEY;
 if (bootstrapKey !== undefined && bootstrapKey.length < MIN_BOOTSTRAP_KEY_LENGTH) fail(`ORG_POLICY_BOOTSTRAP_KEY must be at least ${MIN_BOOTSTRAP_KEY_LENGTH} characters of a random secret`);
+const scimBootstrapToken = env.ORG_POLICY_SCIM_BOOTSTRAP_TOKEN === '' ? undefined : env.ORG_POLICY_SCIM_BOOTSTRAP_TOKEN;
+if (scimBootstrapToken !== undefined && scimBootstrapToken.length < MIN_BOOTSTRAP_KEY_LENGTH) fail(`ORG_POLICY_SCIM_BOOTSTRAP_TOKEN must be at least ${MIN_BOOTSTRAP_KEY_LENGTH} characters of a random secret`);
 const port = Number(env.PORT ?? 8788);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) fail('PORT must be a port number');
 
@@ -35,6 +38,7 @@ const api = await startAdminApi({
   host: env.HOST ?? '127.0.0.1',
   ...(databaseUrl !== undefined ? { databaseUrl } : { dataDir }),
   ...(bootstrapKey !== undefined ? { bootstrapKey } : {}),
+  ...(scimBootstrapToken !== undefined ? { scimBootstrapToken } : {}),
   ...(env.MIN_REVISION_WAIT_MS !== undefined ? { minRevisionWaitMs: Number(env.MIN_REVISION_WAIT_MS) } : {}),
 }).catch((error: unknown) => {
   // A PGlite directory another process holds, an unreachable server, a database of a newer schema: said, not a stack.

@@ -29,6 +29,7 @@ import { lineLogger, type Logger } from './log.js';
 import { commandFields, inAdminApiWords } from './payload.js';
 import { COMMAND_ROUTES, matchPath, TARGET_OF_PARAMETER, type CommandRoute } from './routes.js';
 import { decodeCursor, page, readerOf, View } from './views.js';
+import { startScim } from './scim/index.js';
 
 export const SAMPLE_ORGANIZATION = new URL('../sample-organization.json', import.meta.url);
 export const API_KEY_PREFIX = 'opk_';
@@ -47,6 +48,8 @@ export interface AdminApiOptions {
   readonly seed?: unknown;
   /** The admin key of the seed's first `organization_admin`, used when no admin key exists yet. */
   readonly bootstrapKey?: string;
+  /** A SCIM token acting as that admin, used when no SCIM token was ever issued (docs/scim.md). */
+  readonly scimBootstrapToken?: string;
   /** The clock (the library reads none): audit events' time and API key expiry. */
   readonly now?: () => string;
   /** The bound on waiting for `x-policy-min-revision` (default 2,000 ms). */
@@ -249,6 +252,7 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
           // A command computed on the followed organization at `base` commits only on it (compare and set).
           if (options.base !== undefined && outcome.revision !== options.base + 1) throw new Moved();
           await followMembers(tx, organizationId, commands, outcome.events, actor);
+          await scim.tokens.revokeForRemovedMembers(tx, outcome, now()); // and its SCIM tokens (docs/scim.md)
         },
       });
     } catch (error) {
@@ -513,21 +517,51 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
     return errorReply(404, 'unknown_route', `no Admin API route ${method} ${path.slice(0, 200)}`);
   }
 
+  // SCIM 2.0 under /scim/v2 and its token routes (docs/scim.md): the same store, follower and admin keys;
+  // a SCIM change that removes or suspends a member takes its admin keys along, as the Admin API's do.
+  let scim: Awaited<ReturnType<typeof startScim>>;
+  try {
+    scim = await startScim({
+      store,
+      follower,
+      now,
+      waitTimeoutMs: waitMs,
+      ...(options.scimBootstrapToken !== undefined ? { bootstrapToken: options.scimBootstrapToken } : {}),
+      bootstrapMember: () => firstOrganizationAdmin(follower.organization),
+      authenticateAdmin: (request) =>
+        authenticate(request).then(
+          (actor) => ({ actor }),
+          (error: unknown) => {
+            if (error instanceof EdgeError) return { status: error.status, body: error.body };
+            throw error;
+          },
+        ),
+      inTransaction: async (tx, outcome, { actor, commands }) => {
+        if (outcome.ok) await followMembers(tx, organizationId, commands, outcome.events, actor);
+      },
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
   const server = createServer((request, response) => {
     inFlight++;
     const started = performance.now();
-    handle(request)
+    scim.handler(request, response)
+      .then((handled) => (handled ? null : handle(request)))
       .catch((error: unknown): Reply => {
         if (error instanceof EdgeError) return reply(error.status, error.body, follower.revision, error.headers);
         log('internal_error', { method: request.method, path: pathOf(request), message: error instanceof Error ? error.message : String(error) });
         return errorReply(500, 'internal_error', 'internal error');
       })
       .then((answer) => {
-        send(response, answer, draining);
-        log('request', { method: request.method, path: pathOf(request), status: answer.status, revision: answer.revision, actor: actors.get(request), ms: Math.round(performance.now() - started) });
+        if (answer !== null) send(response, answer, draining); // null: the SCIM service answered
+        const revision = answer?.revision ?? Number(response.getHeader('x-policy-revision'));
+        log('request', { method: request.method, path: pathOf(request), status: answer?.status ?? response.statusCode, revision, actor: actors.get(request), ms: Math.round(performance.now() - started) });
       })
       .finally(() => {
         inFlight--;
