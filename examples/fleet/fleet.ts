@@ -570,3 +570,27 @@ export function describePropagation(result: KeyPropagation): string[] {
     `  revoke: request → refused at every replica ${ms(slowest(r.replicas.map((x) => x.observedMs)))}`,
   ];
 }
+
+/** One run's headline times (ms), `null` where the commit time is not known. */
+export function propagationTimes(result: KeyPropagation): Record<string, number | null> {
+  const { created: c, revoked: r } = result;
+  return {
+    'create: commit → applied at every replica': fromCommit(c, (x) => x.appliedMs),
+    'create: request → the key working at every replica': slowest(c.replicas.map((x) => x.observedMs)),
+    'revoke: commit → applied at every replica': fromCommit(r, (x) => x.appliedMs),
+    'revoke: commit → refused at every replica': fromCommit(r, (x) => x.observedMs),
+    'revoke: request → refused at every replica': slowest(r.replicas.map((x) => x.observedMs)),
+  };
+}
+
+/** Median and maximum of each headline time over several runs, as lines. */
+export function summarizePropagation(results: readonly KeyPropagation[]): string[] {
+  const runs = results.map(propagationTimes);
+  const names = Object.keys(runs[0] ?? {});
+  return names.map((name) => {
+    const values = runs.map((run) => run[name]).filter((v): v is number => v !== null && v !== undefined).sort((a, b) => a - b);
+    if (values.length === 0) return `  ${name}: n/a`;
+    const median = values.length % 2 === 1 ? values[(values.length - 1) / 2]! : (values[values.length / 2 - 1]! + values[values.length / 2]!) / 2;
+    return `  ${name}: median ${ms(median)}, max ${ms(values.at(-1)!)} (${values.length} runs)`;
+  });
+}

@@ -15,11 +15,13 @@
  *
  * `npm run example:fleet -- --once` exits after the demonstration (0 when every step held); otherwise the
  * fleet keeps running until Ctrl-C or SIGTERM, which stop the gateways, then the Admin API (each drains).
+ * `--repeat=N` follows N keys one after the other and prints the median and maximum of each time.
  */
 import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
 import { startDevIssuer, type DevIssuer } from '../mcp-gateway/dev-issuer.js';
 import { readDevConfig } from '../mcp-gateway/dev.js';
-import { adminCall, describePropagation, followKeyThroughFleet, health, startFleet, until, type Fleet, type FleetProcess } from './fleet.js';
+import { adminCall, describePropagation, followKeyThroughFleet, health, startFleet, summarizePropagation, until, type Fleet, type FleetProcess } from './fleet.js';
 
 const USAGE = `example:fleet needs a PostgreSQL database every process of the fleet opens:
 
@@ -28,7 +30,7 @@ const USAGE = `example:fleet needs a PostgreSQL database every process of the fl
 (createdb fleet, or any empty database; the Admin API seeds it with the sample organization.)
 Optional: ORG_POLICY_BOOTSTRAP_KEY (m-ada's admin key on an empty database; generated and not printed when
 absent), ADMIN_API_PORT (8788), GATEWAY_PORTS (8801,8802,8803), OAUTH_ISSUER or DEV_ISSUER_PORT (8790),
-FLEET_VERBOSE=1; --once exits after the demonstration.`;
+FLEET_VERBOSE=1; --once exits after the demonstration; --repeat=N follows N keys and prints medians.`;
 
 function usage(problem?: string): never {
   if (problem !== undefined) console.error(`example:fleet: ${problem}\n`);
@@ -38,8 +40,11 @@ function usage(problem?: string): never {
 
 const env = process.env;
 const once = process.argv.includes('--once');
+const repeatArgument = process.argv.find((arg) => arg.startsWith('--repeat='));
+const repeat = repeatArgument === undefined ? 1 : Number(repeatArgument.slice('--repeat='.length));
 const databaseUrl = env.DATABASE_URL ?? '';
 if (databaseUrl === '') usage();
+if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1_000) usage('--repeat=N takes a number of runs from 1 to 1000');
 if (!/^postgres(ql)?:\/\//.test(databaseUrl)) usage('DATABASE_URL must be a postgres:// URL (the fleet runs on a PostgreSQL server: PGlite is one process)');
 
 const port = (text: string, name: string) => {
@@ -146,6 +151,14 @@ async function main(): Promise<number> {
   console.log('');
   for (const line of describePropagation(result)) console.log(line);
   console.log(`  (the secret was answered once, and is not printed${localDatabase ? '' : '; the database is on another machine, so no time is set against its clock'})`);
+  if (repeat > 1) {
+    const results = [result];
+    for (let run = 2; run <= repeat; run++) {
+      results.push(await followKeyThroughFleet({ adminApiUrl: admin.url, adminKey: bootstrapKey, gateways: fleet.gateways, workspaceId: 'ws-research', keyId: `k-fleet-${randomBytes(4).toString('hex')}`, commitTimes: localDatabase }));
+    }
+    console.log(`\nfleet: ${repeat} keys created and revoked one after the other (load average ${loadavg().map((l) => l.toFixed(2)).join(', ')}, ${cpus().length} cores):`);
+    for (const line of summarizePropagation(results)) console.log(line);
+  }
   return 0;
 }
 
