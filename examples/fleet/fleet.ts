@@ -426,8 +426,8 @@ const refusedAt = (answer: McpAnswer, revision: number) =>
  * Creates an API key through the Admin API (its secret comes back once) and follows it to every replica —
  * the change applied, `/healthz` at its revision, the secret listing the key's tools over MCP — then
  * revokes it and follows the revocation until every replica refuses the secret. Each replica is asked
- * with the secret back to back from before the revocation is sent, so the first refusal is seen within a
- * few ms. Times are in ms after each request was sent; outcomes and their order are returned for checks.
+ * with the secret back to back from before the revocation is sent, so the first refusal is seen within one
+ * request's round trip of the replica applying it. Times are in ms after each request was sent; outcomes and their order are returned for checks.
  */
 export async function followKeyThroughFleet(options: KeyPropagationOptions): Promise<KeyPropagation> {
   const timeoutMs = options.timeoutMs ?? 30_000;
