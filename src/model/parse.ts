@@ -2,7 +2,8 @@ import { apiKeyJson, connectorJson, credentialJson, groupJson, memberJson, permi
 import { freeze } from 'immer';
 import { z } from 'zod';
 import { checkOrganization } from './check.js';
-import { plainCopy, under } from './plain.js';
+import { readOrganization } from './fast.js';
+import { plainCopy, under, type PlainCopy } from './plain.js';
 import { formatPath, problemsFromZod } from './problems.js';
 import { organizationSchema } from './schema.js';
 import type { Organization, OrganizationJson, Problem } from './types.js';
@@ -27,8 +28,20 @@ const parsed = new WeakSet<object>();
  * snapshot could is a problem like any other.
  */
 export function parseOrganization(input: unknown): ParseResult {
-  // Read once, then decide on that copy: a getter, a Proxy or a cycle cannot make it throw or change its mind.
-  const copy = plainCopy(input);
+  // One walk reads the input as plainCopy does and, for a snapshot it accepts, builds the parsed form
+  // on the way (fast.ts); anything else is decided by the full check on the copy that walk made.
+  const read = readOrganization(input);
+  if (read.organization !== undefined) return Object.freeze({ ok: true, organization: adoptOrganization(read.organization as Organization) });
+  return checkCopy(read.copy);
+}
+
+/** Internal (tests): `parseOrganization` without its fast path, the reference its fast path must agree with. */
+export function parseOrganizationInFull(input: unknown): ParseResult {
+  return checkCopy(plainCopy(input));
+}
+
+/** Decides on a plain copy of the input: the schema's problems and the cross-reference rules' together. */
+function checkCopy(copy: PlainCopy): ParseResult {
   const unreadable = copy.problems.map((p) => p.path);
   const structural = organizationSchema.safeParse(copy.value, { reportInput: true });
   const found = [...(structural.success ? [] : problemsFromZod(structural.error.issues)), ...checkOrganization(copy.value, unreadable)];

@@ -14,12 +14,12 @@ export const MAX_DEPTH = 32;
  * 100 000 members) each object is copied once however often it is reached, so that a small graph
  * sharing its nodes cannot unfold into an exponential tree.
  */
-const OBJECTS_BEFORE_MEMO = 2 ** 22;
+export const OBJECTS_BEFORE_MEMO = 2 ** 22;
 
 /** Stands in the copy for a value that could not be read; the schema sees a primitive and reads nothing further. */
-const UNREADABLE: unique symbol = Symbol('unreadable');
+export const UNREADABLE: unique symbol = Symbol('unreadable');
 /** Stands in for a function: the schema reports its type without touching it. */
-const FUNCTION = Object.freeze(function opaque() {});
+export const FUNCTION = Object.freeze(function opaque() {});
 
 export interface PlainCopy {
   readonly value: unknown;
@@ -35,93 +35,136 @@ export interface PlainCopy {
  * path, and the copy holds a stand-in there that the schema reads as a wrong type.
  */
 export function plainCopy(input: unknown): PlainCopy {
-  const problems: Problem[] = [];
-  // The objects and keys from the root to where the walk is: for paths, cycles and depth.
-  const objects: object[] = [];
-  const keys: (string | number)[] = [];
-  let copied = 0;
-  let memo: Map<object, unknown> | undefined;
+  const reader = new PlainReader();
+  const value = reader.copy(input);
+  return { value, problems: reader.problems };
+}
 
-  const report = (code: Problem['code'], key: string | number | undefined, say: (where: string) => string) => {
-    const path = key === undefined ? [...keys] : [...keys, key];
-    problems.push(problem(code, path, say(formatPath(path))));
+/**
+ * The walk behind `plainCopy`, as a class so that a reader that knows the snapshot's shape
+ * (`fast.ts`) can read the parts it expects its own way and hand everything else to these methods,
+ * which then read it exactly as `plainCopy` would: same reads, same order, same problems at the same paths.
+ */
+export class PlainReader {
+  readonly problems: Problem[] = [];
+  /** The objects and keys from the root to where the walk is: for paths, cycles and depth. */
+  protected readonly objects: object[] = [];
+  protected readonly keys: (string | number)[] = [];
+  protected copied = 0;
+  protected memo: Map<object, unknown> | undefined;
+
+  report(code: Problem['code'], key: string | number | undefined, say: (where: string) => string): typeof UNREADABLE {
+    const path = key === undefined ? [...this.keys] : [...this.keys, key];
+    this.problems.push(problem(code, path, say(formatPath(path))));
     return UNREADABLE;
-  };
+  }
 
-  const copy = (value: unknown): unknown => {
+  copy(value: unknown): unknown {
     if (typeof value === 'function') return FUNCTION;
     if (typeof value !== 'object' || value === null) return value;
+    const { memo, objects } = this;
     if (memo?.has(value)) return memo.get(value);
-    if (objects.includes(value)) return report('circular_reference', undefined, (at) => `${at} contains itself (a circular reference); a snapshot is a tree`);
-    if (objects.length >= MAX_DEPTH) return report('too_deep', undefined, (at) => `${at} is nested more than ${MAX_DEPTH} levels deep; a snapshot nests six`);
-    if (++copied === OBJECTS_BEFORE_MEMO) memo = new Map();
+    if (objects.includes(value)) return this.report('circular_reference', undefined, (at) => `${at} contains itself (a circular reference); a snapshot is a tree`);
+    if (objects.length >= MAX_DEPTH) return this.report('too_deep', undefined, (at) => `${at} is nested more than ${MAX_DEPTH} levels deep; a snapshot nests six`);
+    if (++this.copied === OBJECTS_BEFORE_MEMO) this.memo = new Map();
     objects.push(value);
-    const out = read(value);
+    const out = this.read(value);
     objects.pop();
-    memo?.set(value, out);
+    this.memo?.set(value, out);
     return out;
-  };
+  }
 
-  // A child already read: primitives as they are, objects copied one level down.
-  const child = (key: string | number, value: unknown): unknown => {
+  /** A child already read: primitives as they are, objects copied one level down. */
+  child(key: string | number, value: unknown): unknown {
     if (typeof value !== 'object' || value === null) return typeof value === 'function' ? FUNCTION : value;
-    keys.push(key);
-    const out = copy(value);
-    keys.pop();
+    this.keys.push(key);
+    const out = this.copy(value);
+    this.keys.pop();
     return out;
-  };
-  const unreadable = (key: string | number, error: unknown) => report('unreadable_value', key, (at) => `${at} could not be read (${reason(error)})`);
+  }
 
-  const read = (value: object): unknown => {
+  unreadable(key: string | number | undefined, error: unknown): typeof UNREADABLE {
+    return this.report('unreadable_value', key, (at) => `${at} could not be read (${reason(error)})`);
+  }
+
+  read(value: object): unknown {
+    const head = this.head(value);
+    if (head === UNREADABLE_HEAD) return UNREADABLE;
+    if (head === RECORD) return this.fields(value as Record<string, unknown>, this.names, 0, {});
+    return this.items(value as unknown[], 0, new Array<unknown>(head));
+  }
+
+  /** The keys `head` read, when it answered `RECORD`; read them before reading anything else. */
+  protected names: readonly string[] = NO_NAMES;
+
+  /**
+   * What `read` asks of an object before reading any of its values: whether it is an array and its
+   * length (returned), or else its own enumerable keys (`RECORD`, the keys in `names`). `UNREADABLE_HEAD`
+   * when that could not be read (reported).
+   */
+  head(value: object): number {
     let isArray: boolean;
     let names: string[];
     let length: unknown;
     try {
       isArray = Array.isArray(value);
-      names = isArray ? [] : Object.keys(value);
+      names = isArray ? NO_NAMES : Object.keys(value);
       length = isArray ? (value as unknown[]).length : 0;
     } catch (error) {
-      return report('unreadable_value', undefined, (at) => `${at} could not be read (${reason(error)})`);
+      this.unreadable(undefined, error);
+      return UNREADABLE_HEAD;
     }
-    if (isArray) {
-      if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || length > 2 ** 32 - 1) {
-        return report('unreadable_value', undefined, (at) => `${at} could not be read (its length is ${quote(length)})`);
-      }
-      const list = value as unknown[];
-      const out = new Array<unknown>(length);
-      for (let i = 0; i < length; i++) {
-        let item: unknown;
-        try {
-          item = list[i];
-        } catch (error) {
-          out[i] = unreadable(i, error);
-          continue;
-        }
-        out[i] = child(i, item);
-      }
-      return out;
+    if (!isArray) {
+      this.names = names;
+      return RECORD;
     }
-    const record = value as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const name of names) {
+    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || length > 2 ** 32 - 1) {
+      this.report('unreadable_value', undefined, (at) => `${at} could not be read (its length is ${quote(length)})`);
+      return UNREADABLE_HEAD;
+    }
+    return length;
+  }
+
+  /** Copies `list[from..]` into `out` (already holding the copies of `list[0..from)`). */
+  items(list: unknown[], from: number, out: unknown[]): unknown[] {
+    for (let i = from; i < out.length; i++) {
+      let item: unknown;
+      try {
+        item = list[i];
+      } catch (error) {
+        out[i] = this.unreadable(i, error);
+        continue;
+      }
+      out[i] = this.child(i, item);
+    }
+    return out;
+  }
+
+  /** Copies the fields `names[from..]` of `record` into `out` (already holding the ones before). */
+  fields(record: Record<string, unknown>, names: readonly string[], from: number, out: Record<string, unknown>): Record<string, unknown> {
+    for (let n = from; n < names.length; n++) {
+      const name = names[n]!;
       let item: unknown;
       try {
         item = record[name];
       } catch (error) {
-        define(out, name, unreadable(name, error));
+        define(out, name, this.unreadable(name, error));
         continue;
       }
-      define(out, name, child(name, item));
+      define(out, name, this.child(name, item));
     }
     return out;
-  };
-
-  const value = copy(input);
-  return { value, problems };
+  }
 }
 
+/** `head`'s answers besides an array's length. */
+export const RECORD = -1;
+export const UNREADABLE_HEAD = -2;
+
+const NO_NAMES: string[] = [];
+
 /** An own data property even for `__proto__`, as `JSON.parse` makes it. */
-function define(target: Record<string, unknown>, key: string, value: unknown) {
+export function define(target: Record<string, unknown>, key: string, value: unknown) {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
