@@ -16,6 +16,8 @@ afterEach(async () => {
 });
 
 async function replay(fixture: Fixture) {
+  // Each fixture names the public document whose sequence it replays.
+  expect(fixture.follows).toMatch(/(learn\.microsoft\.com|developer\.okta\.com)\//);
   h = await startScimHarness();
   const harness = h;
   const captured = new Map<string, string>();
@@ -51,25 +53,25 @@ async function replay(fixture: Fixture) {
 }
 
 describe('Microsoft Entra ID, as its provisioning documents show it', () => {
-  it(`user provisioning: ${entraUsers.follows}`, async () => {
+  it(entraUsers.name, async () => {
     await replay(entraUsers);
   });
 
-  it(`group provisioning: ${entraGroups.follows}`, async () => {
+  it(entraGroups.name, async () => {
     await replay(entraGroups);
   });
 
-  it(`its non-compliant shapes: ${entraQuirks.follows}`, async () => {
+  it(entraQuirks.name, async () => {
     await replay(entraQuirks);
   });
 });
 
 describe('Okta, as its SCIM 2.0 reference shows it', () => {
-  it(`user provisioning: ${oktaUsers.follows}`, async () => {
+  it(oktaUsers.name, async () => {
     await replay(oktaUsers);
   });
 
-  it(`group push: ${oktaGroups.follows}`, async () => {
+  it(oktaGroups.name, async () => {
     await replay(oktaGroups);
   });
 

@@ -4,6 +4,7 @@
  * the token routes are driven as a client would.
  */
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openStore, type Follower, type Store } from '@org-policy/store';
@@ -110,4 +111,44 @@ export async function startScimHarness(
       await database?.drop();
     },
   };
+}
+
+/**
+ * 60 PATCH adds and 20 removes (half by value filter, half in Entra's shape) at once on one group, spread
+ * over `instances`: every instance ends with exactly the expected members, each PATCH its own change.
+ */
+export async function raceOnOneGroup(instances: readonly ScimHarness[]): Promise<void> {
+  const ADDED = 60;
+  const REMOVED = 20;
+  const [first] = instances;
+  const ids = Array.from({ length: ADDED + REMOVED }, (_, i) => `m-race-${i}`);
+  const invited = await first!.store.apply('m-ada', ids.map((memberId) => ({ type: 'inviteMember', memberId, email: `${memberId}@acme.test` })), { now: Date.now() });
+  expect(invited.ok).toBe(true);
+  if (invited.ok) for (const instance of instances) await instance.follower.waitFor(invited.revision, { timeoutMs: 10_000 });
+  const staying = ids.slice(ADDED);
+  const group = await first!.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Race', members: staying.map((value) => ({ value })) });
+  expect(group.status).toBe(201);
+  const groupId: string = group.body.id;
+  const leaving = staying.slice(0, REMOVED / 2);
+  const before = first!.follower.revision;
+
+  const requests = [
+    ...ids.slice(0, ADDED).map((value) => ({ op: 'add', path: 'members', value: [{ value }] })),
+    ...leaving.map((value, i) => (i % 2 === 0 ? { op: 'remove', path: `members[value eq "${value}"]` } : { op: 'Remove', path: 'members', value: [{ value }] })),
+  ];
+  const replies = await Promise.all(
+    requests.map((operation, i) => instances[i % instances.length]!.scim('PATCH', `/Groups/${groupId}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [operation] })),
+  );
+  expect(replies.map((r) => r.status)).toEqual(requests.map(() => 204));
+
+  const head = (await first!.store.head())!.revision;
+  expect(head).toBe(before + requests.length);
+  for (const instance of instances) {
+    await instance.follower.waitFor(head, { timeoutMs: 10_000 });
+    const members = instance.follower.organization.groups.get(groupId)!.memberIds;
+    expect(new Set(members)).toEqual(new Set([...ids.slice(0, ADDED), ...staying.slice(REMOVED / 2)]));
+    expect(members).toHaveLength(ADDED + REMOVED / 2);
+  }
+  const seen = await first!.scim('GET', `/Groups/${groupId}`);
+  expect(seen.body.members).toHaveLength(ADDED + REMOVED / 2);
 }
