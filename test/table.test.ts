@@ -8,21 +8,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LayeredMap } from '../src/policy/layered.js';
-import { MemberTable, rowWorkspaces, workspaceMask, type Row } from '../src/policy/table.js';
+import { DirectPairs, MemberTable, rowDirectPairs, rowLength, rowWorkspaces, workspaceMask, type Row } from '../src/policy/table.js';
 
 const ID_SPACE = 3_000;
 const id = (n: number) => (n === 0 ? '__proto__' : n === 1 ? 'constructor' : `m${n}`);
 
-/** A row as the compiler writes it: flags, organization mask, n, then n (workspace, mask) pairs. */
+/** A row as the compiler writes it: flags, organization mask, n, n (workspace, mask) pairs, then d direct pairs. */
 const row: fc.Arbitrary<Row> = fc
-  .tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 2 ** 19 - 1 }), fc.uniqueArray(fc.nat(50), { maxLength: 6 }))
-  .chain(([flags, organization, workspaces]) =>
-    fc.array(fc.integer({ min: 0, max: 2 ** 19 - 1 }), { minLength: workspaces.length, maxLength: workspaces.length }).map((masks) => [
-      flags,
-      organization,
-      workspaces.length,
-      ...workspaces.flatMap((w, i) => [w, masks[i]!]),
-    ]),
+  .tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 2 ** 19 - 1 }), fc.uniqueArray(fc.nat(50), { maxLength: 6 }), fc.nat(6))
+  .chain(([flags, organization, workspaces, direct]) =>
+    fc.array(fc.integer({ min: 0, max: 2 ** 19 - 1 }), { minLength: workspaces.length, maxLength: workspaces.length }).map((masks) => {
+      const pairs = workspaces.flatMap((w, i) => [w, masks[i]!]);
+      const directPairs = pairs.slice(0, 2 * Math.min(direct, workspaces.length));
+      return [flags, organization, workspaces.length, ...pairs, directPairs.length / 2, ...directPairs];
+    }),
   );
 
 /** One update: which earlier version it starts from, and the members it sets (a row) or removes (null). */
@@ -34,7 +33,7 @@ const step = fc.record({
 function rowAt(table: MemberTable, memberId: string): Row | undefined {
   const at = table.offsetOf(memberId);
   if (at === undefined) return undefined;
-  return Array.from(table.rows.subarray(at, at + 3 + 2 * table.rows[at + 2]!));
+  return Array.from(table.rows.subarray(at, at + rowLength(table.rows, at)));
 }
 
 describe('MemberTable: every version answers like a Map of its own history', () => {
@@ -69,7 +68,10 @@ describe('MemberTable: every version answers like a Map of its own history', () 
           for (const [memberId, r] of model) {
             const at = table.offsetOf(memberId)!;
             const workspaces = rowWorkspaces(table.rows, at);
-            expect(workspaces).toEqual(Array.from(r).filter((_, i) => i >= 3 && i % 2 === 1));
+            const n = r[2]!;
+            expect(workspaces).toEqual(Array.from(r).slice(3, 3 + 2 * n).filter((_, i) => i % 2 === 0));
+            expect(rowDirectPairs(table.rows, at)).toEqual(Array.from(r).slice(4 + 2 * n));
+            expect(DirectPairs.of(table).get(memberId) ?? []).toEqual(Array.from(r).slice(4 + 2 * n));
             workspaces.forEach((w, i) => expect(workspaceMask(table.rows, at, w)).toBe(r[4 + 2 * i]));
             expect(workspaceMask(table.rows, at, 51)).toBe(-1);
           }

@@ -696,6 +696,22 @@ interface Collected {
   seatPools: unknown;
 }
 
+/**
+ * For each snapshot the fast path built, the number (position) of the member of each workspace entry,
+ * workspace by workspace in snapshot order: found while checking that every entry names a member, and
+ * taken by the first `createPolicy` of that snapshot, which would otherwise look the 1,000,000 entries
+ * of scale L up by id a second time. Taken once, so it is not kept beside the policy; a snapshot is
+ * immutable, so the numbers cannot go stale.
+ */
+const memberNumbers = new WeakMap<object, Int32Array>();
+
+/** The member numbers of `organization`'s workspace entries, if it was parsed here and they were not taken yet. */
+export function takeMemberNumbers(organization: object): Int32Array | undefined {
+  const numbers = memberNumbers.get(organization);
+  if (numbers !== undefined) memberNumbers.delete(organization);
+  return numbers;
+}
+
 export function readOrganization(input: unknown): FastRead {
   const reader = new SnapshotReader();
   const { copy, collected } = reader.root(input);
@@ -786,12 +802,12 @@ function build(c: Collected): Record<string, unknown> | undefined {
 
   const memberList = c.members as readonly Member[];
   const members = new IdMap<Member>();
-  const memberById = new Map<string, Member>();
+  const memberById = new Map<string, number>();
   const emails = new Set<string>();
   let admin = false;
   for (let i = 0; i < memberList.length; i++) {
     const member = memberList[i]!;
-    memberById.set(member.id, member);
+    memberById.set(member.id, i);
     if (memberById.size !== i + 1) return undefined; // duplicate_id
     members.set(member.id, member);
     const folded = member.email.toLowerCase();
@@ -819,7 +835,7 @@ function build(c: Collected): Record<string, unknown> | undefined {
     groups.set(group.id, group);
     if (!uniqueKnown(group.memberIds, memberById)) return undefined;
     if (!admin && group.orgRoles.includes('organization_admin')) {
-      for (const id of group.memberIds) if (memberById.get(id)!.status === 'active') admin = true;
+      for (const id of group.memberIds) if (memberList[memberById.get(id)!]!.status === 'active') admin = true;
     }
   }
   if (!admin) return undefined; // no_active_admin
@@ -866,12 +882,18 @@ function build(c: Collected): Record<string, unknown> | undefined {
   if (connectorPermissions === undefined) return undefined;
 
   const workspaces = new IdMap<unknown>();
+  let entryCount = 0;
+  for (const workspace of workspaceList) entryCount += workspace.members.length;
+  const numbers = new Int32Array(entryCount);
+  let k = 0;
   for (const workspace of workspaceList) {
     const entries = new Map<string, unknown>();
     const list = workspace.members;
     for (let i = 0; i < list.length; i++) {
       const entry = list[i]!;
-      if (!memberById.has(entry.memberId)) return undefined;
+      const number = memberById.get(entry.memberId);
+      if (number === undefined) return undefined;
+      numbers[k++] = number;
       entries.set(entry.memberId, entry);
       if (entries.size !== i + 1) return undefined;
     }
@@ -906,7 +928,7 @@ function build(c: Collected): Record<string, unknown> | undefined {
     apiKeys.set(key.id, key);
   }
 
-  return Object.freeze({
+  const organization = Object.freeze({
     schemaVersion: 1,
     id: c.id,
     name: c.name,
@@ -920,4 +942,6 @@ function build(c: Collected): Record<string, unknown> | undefined {
     apiKeys: freeze(apiKeys, true),
     seatPools: freeze(seatPools, true),
   });
+  memberNumbers.set(organization, numbers);
+  return organization;
 }

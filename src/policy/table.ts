@@ -13,6 +13,12 @@ import { LayeredMap } from './layered.js';
  * | `at + 1` | the organization actions, as a bitset |
  * | `at + 2` | `n`, the number of workspaces where the member holds roles |
  * | `at + 3 + 2i`, `at + 4 + 2i` | a workspace's number and the member's actions there, as a bitset |
+ * | `at + 3 + 2n` | `d`, the number of workspaces the member was added to directly |
+ * | `at + 4 + 2n + 2i`, `at + 5 + 2n + 2i` | such a workspace's number and the actions of the roles given there |
+ *
+ * Decisions read the first `3 + 2n` integers only. The direct pairs after them are what recompiling the
+ * member for a group change starts from (`DirectPairs`): kept here, beside the row they produced, they
+ * cost two integers each instead of a small array per member.
  *
  * Action bitsets use bits 0–30 (the catalog has 19 actions), so a mask is never negative and
  * `workspaceMask` can answer `-1` for "holds no role there".
@@ -24,12 +30,12 @@ export const ORGANIZATION_ADMIN = 2;
 export const ADMIN_ANYWHERE = 4;
 const HEADER = 3;
 
-/** A row as `MemberTable.of` and `with` take it: any list of integers. */
+/** A row as `MemberTable.of` and `with` take it: any list of integers laid out as above. */
 export type Row = ArrayLike<number>;
 
 /** The member's actions in workspace number `workspace`, or -1 when it holds no role there. */
 export function workspaceMask(rows: Int32Array, at: number, workspace: number): number {
-  const end = at + rowLength(rows, at);
+  const end = at + HEADER + 2 * rows[at + 2]!;
   for (let i = at + HEADER; i < end; i += 2) if (rows[i] === workspace) return rows[i + 1]!;
   return -1;
 }
@@ -37,13 +43,21 @@ export function workspaceMask(rows: Int32Array, at: number, workspace: number): 
 /** The workspace numbers of a member's row, in row order. */
 export function rowWorkspaces(rows: Int32Array, at: number): number[] {
   const out: number[] = [];
-  const end = at + rowLength(rows, at);
+  const end = at + HEADER + 2 * rows[at + 2]!;
   for (let i = at + HEADER; i < end; i += 2) out.push(rows[i]!);
   return out;
 }
 
-function rowLength(rows: Int32Array, at: number): number {
-  return HEADER + 2 * rows[at + 2]!;
+/** The whole row at `at`, its direct pairs included. */
+export function rowLength(rows: Int32Array, at: number): number {
+  const direct = at + HEADER + 2 * rows[at + 2]!;
+  return direct + 1 + 2 * rows[direct]! - at;
+}
+
+/** The direct pairs of the row at `at` (see above), as (workspace number, actions) pairs. */
+export function rowDirectPairs(rows: Int32Array, at: number): number[] {
+  const direct = at + HEADER + 2 * rows[at + 2]!;
+  return Array.from(rows.subarray(direct + 1, direct + 1 + 2 * rows[direct]!));
 }
 
 /**
@@ -74,6 +88,11 @@ export class MemberTable {
     /** How many integers this table's rows take. */
     private readonly live: number,
   ) {}
+
+  /** A table over rows already written into `buffer` (up to `end`), at the offsets `offsets` gives. */
+  static from(offsets: ReadonlyMap<string, number>, buffer: Int32Array, end: number): MemberTable {
+    return new MemberTable(LayeredMap.of(offsets), { rows: buffer, end }, end);
+  }
 
   static of(rows: ReadonlyMap<string, Row>): MemberTable {
     let size = 0;
@@ -146,6 +165,43 @@ export class MemberTable {
 }
 
 /** Room for `size` integers and an eighth more, so that many updates append before the arena grows. */
-function withRoom(size: number): number {
+export function withRoom(size: number): number {
   return size + (size >> 3) + 1024;
+}
+
+/**
+ * Member → its direct (workspace number, actions) pairs, read from the member rows of one table, with
+ * the pairs of the members a pending update changes on top. `policy.update` derives the changed members'
+ * rows from it, then `on` the table holding those rows, whose rows say the same: a view, so the pairs of
+ * 1,000,000 memberships are not kept a second time as 100,000 small arrays.
+ */
+export class DirectPairs {
+  private constructor(
+    private readonly table: MemberTable,
+    private readonly changed: ReadonlyMap<string, readonly number[] | undefined> | null,
+  ) {}
+
+  static of(table: MemberTable): DirectPairs {
+    return new DirectPairs(table, null);
+  }
+
+  get(id: string): readonly number[] | undefined {
+    if (this.changed !== null && this.changed.has(id)) return this.changed.get(id);
+    const at = this.table.offsetOf(id);
+    if (at === undefined) return undefined;
+    const pairs = rowDirectPairs(this.table.rows, at);
+    return pairs.length > 0 ? pairs : undefined;
+  }
+
+  /** These pairs with `changes` (`undefined`: none) on top; this view answers as before. */
+  with(changes: ReadonlyMap<string, readonly number[] | undefined>): DirectPairs {
+    const changed = new Map(this.changed ?? []);
+    for (const [id, pairs] of changes) changed.set(id, pairs);
+    return new DirectPairs(this.table, changed);
+  }
+
+  /** The same pairs read from `table`, whose rows were compiled from this view (every changed member's among them). */
+  on(table: MemberTable): DirectPairs {
+    return new DirectPairs(table, null);
+  }
 }

@@ -96,7 +96,9 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
   }
 
   const connectors = updateConnectors(previous.connectors, next, touched, workspaceNumbers, workspaceIds.length);
-  return { index: { organization: next, workspaceNumbers, workspaceIds, members, keys, memberships }, connectors };
+  // Every member whose direct pairs changed was recompiled above: the new rows hold them.
+  const rebased = { ...memberships, directPairs: memberships.directPairs.on(members) };
+  return { index: { organization: next, workspaceNumbers, workspaceIds, members, keys, memberships: rebased }, connectors };
 }
 
 /** The membership relations of the members and groups the patches touch; the rest is shared. */
