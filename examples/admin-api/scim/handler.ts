@@ -288,12 +288,12 @@ export function createScimHandler(options: ScimServiceOptions): ScimHandler {
     const base = `${options.publicUrl ?? `http://${request.headers.host ?? 'localhost'}`}${SCIM_BASE_PATH}`;
     try {
       const [status, body, headers] = isScim ? await scim(request, url, path, base) : await tokenRoute(request, path);
-      send(response, status, body, { ...revisionHeaders(status, writtenAt.get(request)), ...headers });
+      send(response, status, body, { ...revisionHeaders(status, writtenAt.get(request)), ...headers }, isScim ? undefined : 'application/json');
     } catch (error) {
       if (!(error instanceof ScimRequestError)) console.error('scim: internal error', error instanceof Error ? error.message : error);
       const failure = error instanceof ScimRequestError ? error.error : scimError(500, undefined, 'internal error');
       const body = isScim ? errorBody(failure) : { error: { code: failure.scimType ?? 'invalid_request', path: [], message: failure.detail } };
-      send(response, failure.status, body, revisionHeaders(failure.status));
+      send(response, failure.status, body, revisionHeaders(failure.status), isScim ? undefined : 'application/json');
     }
     return true;
   };

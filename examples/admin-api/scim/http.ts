@@ -42,7 +42,8 @@ function checkStrings(value: unknown, where: string, depth = 0): void {
   }
 }
 
-export function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** SCIM answers are `application/scim+json` (RFC 7644 §3.1); the Admin API's token routes answer JSON. */
+export function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType = 'application/scim+json'): void {
   if (response.headersSent) return;
   if (body === undefined) {
     response.writeHead(status, headers);
@@ -50,6 +51,6 @@ export function send(response: ServerResponse, status: number, body: unknown, he
     return;
   }
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/scim+json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  response.writeHead(status, { 'content-type': `${contentType}; charset=utf-8`, 'cache-control': 'no-store', 'content-length': String(Buffer.byteLength(text)), ...headers });
   response.end(text);
 }

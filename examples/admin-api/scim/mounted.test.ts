@@ -44,6 +44,8 @@ describe('SCIM in the Admin API', () => {
     expect((await h.call(null, 'GET', '/api/admin/scim/tokens')).body.error.code).toBe('missing_api_key');
     const issued = await h.call(BOOTSTRAP_KEY, 'POST', '/api/admin/scim/tokens', { name: 'Okta' });
     expect(issued.status).toBe(201);
+    expect(issued.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(issued.headers.get('cache-control')).toBe('no-store');
     expect((await scim(issued.body.secret, 'GET', '/Groups?count=1')).status).toBe(200);
     const listed = await h.call(BOOTSTRAP_KEY, 'GET', '/api/admin/scim/tokens');
     expect(listed.body.tokens.map((t: { name: string }) => t.name)).toEqual(['bootstrap', 'Okta']);
