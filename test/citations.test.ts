@@ -72,7 +72,8 @@ export function contractNumbers(text: string): { numbers: Set<string>; problems:
   return { numbers, problems };
 }
 
-const SECTION_CITATION = /§\s?(\d+(?:\.\d+)?)/g;
+// A section of an RFC (`RFC 7644 §3.12`) is the RFC's, not ours.
+const SECTION_CITATION = /(?<!RFC \d{3,5} )§\s?(\d+(?:\.\d+)?)/g;
 const DECISION_CITATION = /\bD(\d+)\b/g;
 
 function citations(pattern: RegExp): { file: string; line: number; cited: string }[] {

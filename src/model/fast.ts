@@ -725,6 +725,7 @@ interface Member {
   readonly status: string;
   readonly orgRoles: readonly string[];
   readonly seats: readonly string[];
+  readonly externalId?: string;
 }
 interface Group {
   readonly id: string;
@@ -804,6 +805,7 @@ function build(c: Collected): Record<string, unknown> | undefined {
   const members = new IdMap<Member>();
   const memberById = new Map<string, number>();
   const emails = new Set<string>();
+  const externalIds = new Set<string>();
   let admin = false;
   for (let i = 0; i < memberList.length; i++) {
     const member = memberList[i]!;
@@ -813,6 +815,10 @@ function build(c: Collected): Record<string, unknown> | undefined {
     const folded = member.email.toLowerCase();
     if (emails.has(folded)) return undefined; // duplicate_email
     emails.add(folded);
+    if (member.externalId !== undefined) {
+      if (externalIds.has(member.externalId)) return undefined; // duplicate_external_id (SPEC §9.2)
+      externalIds.add(member.externalId);
+    }
     for (const seat of member.seats) {
       const pool = pools.get(seat);
       if (pool === undefined) return undefined; // seat_without_pool
