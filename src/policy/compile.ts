@@ -128,8 +128,11 @@ function compileMembers(organization: Organization): { members: MemberTable; mem
     w++;
   }
 
-  // Header and direct count, the pairs (direct and through groups, before merging), the direct pairs again.
-  const buffer = new Int32Array(withRoom(4 * count + 4 * entries + 2 * groupPairs));
+  // Decision parts: header, the pairs (direct and through groups, before merging), the offset of the rest;
+  // the rest: the direct count and pairs (see table.ts).
+  const buffer = new Int32Array(withRoom(4 * count + 2 * entries + 2 * groupPairs));
+  const rest = new Int32Array(withRoom(count + 2 * entries));
+  let restEnd = 0;
   const offsets = new Map<string, number>();
   let end = 0;
   for (let i = 0; i < count; i++) {
@@ -166,12 +169,13 @@ function compileMembers(organization: Organization): { members: MemberTable; mem
     buffer[at + 1] = organizationMask;
     buffer[at + 2] = n;
     end = at + 3 + 2 * n;
+    buffer[end++] = restEnd;
     const directCount = start[i + 1]! - start[i]!;
-    buffer[end++] = directCount;
-    buffer.set(direct.subarray(2 * start[i]!, 2 * start[i + 1]!), end);
-    end += 2 * directCount;
+    rest[restEnd++] = directCount;
+    rest.set(direct.subarray(2 * start[i]!, 2 * start[i + 1]!), restEnd);
+    restEnd += 2 * directCount;
   }
-  const members = MemberTable.from(offsets, buffer, end);
+  const members = MemberTable.from(offsets, buffer, end, rest, restEnd);
   return {
     members,
     memberships: { directPairs: DirectPairs.of(members), groupsOfMember: LayeredMap.of(groupsOfMember), workspacesOfGroup: LayeredMap.of(workspacesOfGroup) },

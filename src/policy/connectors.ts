@@ -99,22 +99,24 @@ export function isConnected(connector: Connector, holders: CredentialHolders, wo
   return connector.authentication === 'none' || holders.organization || holders.workspaces.has(workspaceId);
 }
 
-const EMPTY: readonly string[] = Object.freeze([]);
+/** Every empty tool list a view or a tool question gives: one frozen array. */
+export const NO_TOOLS: readonly string[] = Object.freeze([]);
 const EMPTY_SET: ReadonlySet<string> = new Set();
 
 export function compileView(organization: Organization, workspaceId: string, connector: Connector, connected: boolean): ConnectorView {
   const organizationPermission = organization.connectorPermissions.get(connector.id);
   const workspacePermission = organization.workspaces.get(workspaceId)?.connectorPermissions.get(connector.id);
-  const gone = (reason: WorkspaceToolReason): ConnectorView => ({ connector, reason, tools: EMPTY, toolSet: EMPTY_SET, connected });
+  const gone = (reason: WorkspaceToolReason): ConnectorView => ({ connector, reason, tools: NO_TOOLS, toolSet: EMPTY_SET, connected });
   if (!isVisible(connector, workspaceId)) return gone('not_visible');
   if (organizationPermission?.mode === 'blocked' || workspacePermission?.mode === 'blocked') return gone('connector_blocked');
-  const tools = Object.freeze(
+  const left = Object.freeze(
     connector.tools
       // SPEC §4.5: a read-only connector exposes read tools only (the loader refuses write tools on one).
       .filter((tool) => connector.capabilities === 'read_write' || tool.access === 'read')
       .map((tool) => tool.name)
       .filter((name) => selects(organizationPermission, name) && selects(workspacePermission, name)),
   );
+  const tools = left.length === 0 ? NO_TOOLS : left;
   return { connector, reason: null, tools, toolSet: new Set(tools), connected };
 }
 

@@ -5,6 +5,7 @@ import { keyStanding } from './decide.js';
 import { ACTIVE, workspaceMask } from './table.js';
 import { readOption } from './options.js';
 import type { ConnectorIndex, ConnectorView } from './connectors.js';
+import { NO_TOOLS } from './connectors.js';
 
 /** Why a connector's tools, or one tool, are not available: SPEC §7.15, in the order they are checked. */
 export type ToolReason =
@@ -46,7 +47,6 @@ export interface Indexes {
   readonly connectors: ConnectorIndex;
 }
 
-const NO_TOOLS: readonly string[] = Object.freeze([]);
 
 /**
  * Every connector-wide rule of SPEC §4 in the order of §7.15: the connector's view in that workspace
@@ -101,6 +101,12 @@ export function resolveConnector({ connectors }: Indexes, connector: unknown): s
 }
 
 export function toolsAvailable(indexes: Indexes, principal: unknown, connector: unknown, workspace: unknown, options: unknown): readonly string[] {
+  // Every rule only removes tools: when the view of the connector in the workspace has none left, the
+  // answer is empty whoever asks, and the principal need not be looked up (its row is a cache miss).
+  const { connectors, policy } = indexes;
+  const c = connectors.numbers.get(connector as string);
+  const w = policy.workspaceNumbers.get(workspace as string);
+  if (c === undefined || w === undefined || connectors.views[w * connectors.count + c]!.tools.length === 0) return NO_TOOLS;
   const standing = connectorStanding(indexes, principal, connector, workspace, options);
   return typeof standing === 'string' ? NO_TOOLS : standing.tools;
 }
