@@ -78,14 +78,13 @@ interface GroupGrants {
 function compileMembers(organization: Organization): { members: MemberTable; memberships: Memberships } {
   const memberList = [...organization.members.values()];
   const count = memberList.length;
-  const numbers = new Map<string, number>();
-  for (let i = 0; i < count; i++) numbers.set(memberList[i]!.id, i);
-
   let entries = 0;
   for (const workspace of organization.workspaces.values()) entries += workspace.members.size;
   // The parser found each entry's member number already (taken once); otherwise each is looked up.
   const hint = takeMemberNumbers(organization);
   const who = hint !== undefined && hint.length === entries ? hint : new Int32Array(entries);
+  const numbers = new Map<string, number>();
+  if (who !== hint) for (let i = 0; i < count; i++) numbers.set(memberList[i]!.id, i);
   const what = new Int32Array(entries);
   const start = new Int32Array(count + 1);
   let k = 0;
