@@ -87,13 +87,19 @@ function build(stream: readonly number[], principalIds: readonly string[], maxMe
   const groupIds = p.some(GROUP_POOL, 35).slice(0, 4);
   const adminViaGroup = groupIds.length > 0 && p.chance(30);
 
-  const members: MemberJson[] = memberIds.map((id, i) => ({
-    id,
-    email: `user${i}@Example.test`,
-    status: i === 0 || p.chance(80) ? 'active' : 'suspended',
-    orgRoles: i === 0 && !adminViaGroup ? ['organization_admin', ...p.some(['member', 'billing_manager'] as const)] : p.nonEmpty(ORGANIZATION_ROLE_NAMES, 30),
-    seats: p.chance(40) ? ['mistral_code'] : [],
-  }));
+  const members: MemberJson[] = memberIds.map((id, i) => {
+    const member: MemberJson = {
+      id,
+      email: `user${i}@Example.test`,
+      status: i === 0 || p.chance(80) ? 'active' : 'suspended',
+      orgRoles: i === 0 && !adminViaGroup ? ['organization_admin', ...p.some(['member', 'billing_manager'] as const)] : p.nonEmpty(ORGANIZATION_ROLE_NAMES, 30),
+      seats: p.chance(40) ? ['mistral_code'] : [],
+    };
+    // SPEC §9's optional identity fields: externalIds unique, as §9.2 requires.
+    if (p.chance(30)) member.externalId = `idp|${i}`;
+    if (p.chance(20)) member.displayName = `User ${i}`;
+    return member;
+  });
   const seatsHeld = members.filter((m) => (m.seats ?? []).length > 0).length;
 
   const groups: GroupJson[] = groupIds.map((id, i) => {

@@ -86,6 +86,7 @@ const VALUES: unknown[] = [
   'search',
   '__proto__',
   'a@b',
+  'idp|0',
   '2027-01-01T00:00:00Z',
   '2027-01-01T00:00:00',
   [],
@@ -169,6 +170,27 @@ describe('the fast path of parseOrganization agrees with the full check', () => 
       }),
       { numRuns: 3000 },
     );
+  });
+
+  // The uniqueness and reference rules the fast path checks while it reads (SPEC §6, §9.2), each broken
+  // once, with the members before and after the workspaces (the fast path finds entries' members as it
+  // reads them only when the members came first).
+  const member = (i: number, extra: Json = {}) => ({ id: `m${i}`, email: `m${i}@x.io`, status: 'active', orgRoles: ['organization_admin'], ...extra });
+  it.each<[string, Json]>([
+    ['a duplicate member id', { members: [member(1), { ...member(2), id: 'm1' }] }],
+    ['a duplicate email, in another case', { members: [member(1), { ...member(2), email: 'M1@X.io' }] }],
+    ['a duplicate externalId', { members: [member(1, { externalId: 'idp|1' }), member(2, { externalId: 'idp|1' })] }],
+    ['a member named twice in one workspace', { members: [member(1)], workspaces: [{ id: 'w1', name: 'W', members: [{ memberId: 'm1' }, { memberId: 'm1' }] }] }],
+    ['a workspace entry for no member', { members: [member(1)], workspaces: [{ id: 'w1', name: 'W', members: [{ memberId: 'm2' }] }] }],
+  ])('refuses %s as the full check does, whatever the order of the lists', (_name, lists) => {
+    const first = { schemaVersion: 1, id: 'o', name: 'O', ...lists };
+    const last: Json = { schemaVersion: 1, id: 'o', name: 'O' };
+    if (lists.workspaces) last.workspaces = lists.workspaces;
+    last.members = lists.members;
+    for (const json of [first, last]) {
+      expect(parseOrganization(structuredClone(json)).ok).toBe(false);
+      sameAnswer(() => structuredClone(json));
+    }
   });
 
   it('a list of roles shared by entities is one frozen array, equal to what the full check gives', () => {

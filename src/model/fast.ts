@@ -95,6 +95,7 @@ class SnapshotReader extends PlainReader {
   readonly memberNumbers = new Map<string, number>();
   readonly members = new IdMap<unknown>();
   readonly emails = new Set<string>();
+  readonly externalIds = new Set<string>();
   /** Whether `memberNumbers` holds every member: the root's `members` list was read in full before the workspaces. */
   membersRead = false;
   /** Each accepted workspace's entries keyed by member id, in the order the workspaces were read. */
@@ -381,8 +382,10 @@ class SnapshotReader extends PlainReader {
         numbers.set(id, numbers.size);
         const folded = email.toLowerCase();
         if (numbers.size !== this.members.size + 1 || this.emails.has(folded)) this.valid = false; // duplicate_id, duplicate_email
+        else if (externalId !== NONE && this.externalIds.has(externalId as string)) this.valid = false; // duplicate_external_id (SPEC §9.2)
         else {
           this.emails.add(folded);
+          if (externalId !== NONE) this.externalIds.add(externalId as string);
           this.members.set(id, member);
         }
       }
