@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ACTIONS,
   ROLES,
+  applyChange,
   applyCommand,
   createPolicy,
   organizationBuilder,
@@ -18,6 +19,7 @@ import {
   type Command,
   type Organization,
 } from 'org-policy';
+import { memberNamedBy } from '../src/model/indexes.js';
 
 const MEMBERS = ['ada', 'wa', 'bm', 'pm', '__proto__', 'constructor', 'ghost'] as const;
 const ACTORS = [...MEMBERS, 'k1', 'k2', 'toString'] as const;
@@ -309,6 +311,39 @@ describe('SPEC §5 model-based: random command sequences by random actors', () =
     expect(steps).toBeGreaterThanOrEqual(15_000);
     console.info(`admin model: ${steps} steps, ${applied} applied`);
     expect(applied).toBeGreaterThan(steps / 10);
+  });
+
+  it('law: the look-up of where a member is named (what removeMember changes) agrees with a search of the snapshot after every step', () => {
+    const searched = (org: Organization, id: string) => ({
+      groups: [...org.groups.values()].filter((g) => g.memberIds.includes(id)).map((g) => g.id).sort(),
+      workspaces: [...org.workspaces.values()].filter((w) => w.members.has(id)).map((w) => w.id).sort(),
+      credentials: [...org.credentials.values()].filter((c) => c.holder === 'member' && c.memberId === id).map((c) => c.id).sort(),
+    });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(arbActor, arbCommand), { minLength: 50, maxLength: 60 }), fc.nat(20), (sequence, firstLook) => {
+        let org = start();
+        // A replica's snapshots carry it over through applyChange (SPEC §8), the writer's through applyCommand.
+        let replica = start();
+        let step = 0;
+        for (const [actor, command] of sequence) {
+          const result = applyCommand(org, actor, command, { now: ++step });
+          org = result.snapshot;
+          if (result.ok) {
+            const next = applyChange(replica, JSON.parse(JSON.stringify(result.change)));
+            if (!next.ok) throw new Error(next.error.message);
+            replica = next.organization;
+          }
+          // From a random step on, so the look-up is built on different snapshots and carried over from there.
+          if (step >= firstLook) {
+            for (const id of MEMBERS) {
+              expect(memberNamedBy(org, id)).toEqual(searched(org, id));
+              expect(memberNamedBy(replica, id)).toEqual(searched(replica, id));
+            }
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

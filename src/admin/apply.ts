@@ -1,5 +1,6 @@
 import { Immer, enableMapSet, enablePatches } from 'immer';
 import { makeChange, wirePatches, type Change, type WirePatch } from '../change/index.js';
+import { touchedEntities } from '../change/wire.js';
 import { deriveIndexes } from '../model/indexes.js';
 import type { Organization } from '../model/index.js';
 import { isParsedOrganization, loadOrganization } from '../model/index.js';
@@ -69,7 +70,7 @@ function step(base: Organization, actor: unknown, read: ReadResult, now: Now, re
   // SPEC §6.1, §8: the patches by entity id, as replicas receive them (immer's name IdMap internals).
   const wire = wirePatches(base, next, immerPatches);
   // Before the invariants, which read the seat counts; a refused `next` is dropped with them.
-  deriveIndexes(base, next, wire.touched.entities.get('members') ?? []);
+  deriveIndexes(base, next, touchedEntities(wire.touched));
   for (const invariant of spec.invariants ?? []) {
     if (invariant === 'admin' && !hasActiveOrganizationAdmin(next)) {
       return refuse(single('invariant', 'last_organization_admin', [], 'the organization must keep at least one active organization_admin'));

@@ -1,4 +1,4 @@
-import { membersWithEmail, membersWithExternalId, seatsHeld } from '../model/indexes.js';
+import { memberNamedBy, membersWithEmail, membersWithExternalId, seatsHeld } from '../model/indexes.js';
 import { quote } from '../model/problems.js';
 import type { Connector, ConnectorPermission, Organization, Problem, ProblemCode } from '../model/types.js';
 import type { Touched } from './wire.js';
@@ -191,13 +191,10 @@ function checkPermission(after: Organization, permission: ConnectorPermission, p
 }
 
 function memberStillNamed(after: Organization, id: string, at: Report) {
-  for (const group of after.groups.values()) if (group.memberIds.includes(id)) at(['groups', group.id, 'memberIds'], 'dangling_reference', `member ${quote(id)} does not exist`);
-  for (const workspace of after.workspaces.values()) {
-    if (workspace.members.has(id)) at(['workspaces', workspace.id, 'members', id], 'dangling_reference', `member ${quote(id)} does not exist`);
-  }
-  for (const credential of after.credentials.values()) {
-    if (credential.holder === 'member' && credential.memberId === id) at(['credentials', credential.id, 'memberId'], 'dangling_reference', `member ${quote(id)} does not exist`);
-  }
+  const named = memberNamedBy(after, id);
+  for (const group of named.groups) at(['groups', group, 'memberIds'], 'dangling_reference', `member ${quote(id)} does not exist`);
+  for (const workspace of named.workspaces) at(['workspaces', workspace, 'members', id], 'dangling_reference', `member ${quote(id)} does not exist`);
+  for (const credential of named.credentials) at(['credentials', credential, 'memberId'], 'dangling_reference', `member ${quote(id)} does not exist`);
 }
 
 function workspaceStillNamed(after: Organization, id: string, at: Report) {

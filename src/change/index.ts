@@ -13,7 +13,7 @@ import type { Organization, Problem } from '../model/types.js';
 import { applyWirePatches } from './apply.js';
 import { checkTouched } from './check.js';
 import { canonicalJson, sha256Hex } from './sha256.js';
-import type { Touched, WirePatch } from './wire.js';
+import { touchedEntities, type Touched, type WirePatch } from './wire.js';
 
 export type { WirePatch, Touched } from './wire.js';
 export { canonicalJson, sha256Hex } from './sha256.js';
@@ -107,7 +107,7 @@ export function applyChange(organization: Organization, change: unknown): Change
   const next = withRevision(applied.organization, c.revision);
   // Before the check, which reads them; on a refusal `next` is dropped, and the shared email look-up
   // only ever holds more candidates than needed (model/indexes.ts), so nothing is left wrong.
-  deriveIndexes(organization, next, applied.touched.entities.get('members') ?? []);
+  deriveIndexes(organization, next, touchedEntities(applied.touched));
   const problems = checkTouched(organization, next, applied.touched);
   if (problems.length > 0) return fail('invalid_result', `the change would leave the organization invalid: ${problems[0]!.message}`, problems);
   return Object.freeze({ ok: true, organization: next });

@@ -2,6 +2,7 @@ import type { Patch } from 'immer';
 import { COLLECTIONS, WORKSPACE_COLLECTIONS, isCollection, isWorkspaceCollection } from '../model/entities.js';
 import type { CollectionName, WorkspaceCollectionName } from '../model/entities.js';
 import { IdMap } from '../model/idmap.js';
+import type { TouchedEntities } from '../model/indexes.js';
 import type { Organization, Workspace } from '../model/types.js';
 
 /**
@@ -33,6 +34,17 @@ export interface Touched {
 }
 
 export const emptyTouched = (): Touched => ({ name: false, entities: new Map(), workspaceParts: new Map() });
+
+/** What a change touched, in the terms the model's look-ups are carried over by (`deriveIndexes`). */
+export function touchedEntities(touched: Touched): TouchedEntities {
+  const { entities } = touched;
+  const workspaceEntries: (readonly [string, Iterable<string>])[] = [];
+  for (const [id, part] of touched.workspaceParts) {
+    const members = part.entries.get('members');
+    if (members !== undefined) workspaceEntries.push([id, members]);
+  }
+  return { members: entities.get('members'), groups: entities.get('groups'), workspaces: entities.get('workspaces'), credentials: entities.get('credentials'), workspaceEntries };
+}
 
 type Keyed = ReadonlyMap<string, unknown>;
 

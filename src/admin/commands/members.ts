@@ -1,5 +1,5 @@
 import type { Organization } from '../../model/index.js';
-import { membersWithEmail, membersWithExternalId } from '../../model/indexes.js';
+import { memberNamedBy, membersWithEmail, membersWithExternalId } from '../../model/indexes.js';
 import type { Findings } from '../errors.js';
 import { memberExists, orgAction, principalIdFree, q, type CommandSpecs } from './spec.js';
 
@@ -46,17 +46,16 @@ export const memberCommands: CommandSpecs<MemberCommand> = {
     plan: (o, c, f) => {
       memberExists(o, c.memberId, ['memberId'], f);
       // SPEC §7.7: out of its workspaces and groups, its own credentials deleted.
+      // What names it is looked up (model/indexes.ts), not searched for in every group, workspace and credential.
+      const named = memberNamedBy(o, c.memberId);
       return (d) => {
         d.members.delete(c.memberId);
-        for (const group of o.groups.values()) {
-          if (group.memberIds.includes(c.memberId)) d.groups.get(group.id)!.memberIds = group.memberIds.filter((m) => m !== c.memberId);
+        for (const id of named.groups) {
+          const group = d.groups.get(id)!;
+          group.memberIds = group.memberIds.filter((m) => m !== c.memberId);
         }
-        for (const workspace of o.workspaces.values()) {
-          if (workspace.members.has(c.memberId)) d.workspaces.get(workspace.id)!.members.delete(c.memberId);
-        }
-        for (const credential of o.credentials.values()) {
-          if (credential.holder === 'member' && credential.memberId === c.memberId) d.credentials.delete(credential.id);
-        }
+        for (const id of named.workspaces) d.workspaces.get(id)!.members.delete(c.memberId);
+        for (const id of named.credentials) d.credentials.delete(id);
       };
     },
   },
