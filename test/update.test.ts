@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { enableMapSet, enablePatches, produceWithPatches, type Draft, type Patch } from 'immer';
 import { describe, expect, it } from 'vitest';
-import { ACTIONS, applyCommand, createPolicy, organizationBuilder, type Command, type Organization, type Policy } from 'org-policy';
+import { ACTIONS, applyCommand, applyCommands, createPolicy, organizationBuilder, type Command, type Organization, type Policy } from 'org-policy';
 import { adoptOrganization } from '../src/model/parse.js';
 import { policyInternals } from '../src/policy/index.js';
 
@@ -284,6 +284,27 @@ describe('policy.update of groups (one group recompiles its members only)', () =
     const explained = policy.explain('m1', 'org.profile.manage_own');
     expect(explained.allowed && explained.grants.flatMap((g) => (g.via === 'group' ? [g.group] : []))).toEqual(['g0', 'g1']);
     expectSameAnswers(policy, createPolicy(organization));
+  });
+});
+
+describe('policy.update of a group deleted and created again in one change', () => {
+  it("moves it to the end of its members' groups, as a full build orders them", () => {
+    // g0 then g1, both holding m1; one change deletes g0 and creates it again: now g1 comes first.
+    const first = applyCommand(baseOrganization(), 'm0', { type: 'createGroup', groupId: 'g1', name: 'G1', memberIds: ['m1'], roleNames: ['member'] }, { now: 0 });
+    if (!first.ok) throw new Error(first.error.message);
+    const before = first.snapshot;
+    const g0 = before.groups.get('g0')!;
+    expect(g0.memberIds).toContain('m1');
+    const batch = applyCommands(before, 'm0', [
+      { type: 'deleteGroup', groupId: 'g0' },
+      { type: 'createGroup', groupId: 'g0', name: g0.name, memberIds: [...g0.memberIds], roleNames: ['member'] },
+    ], { now: 0 });
+    if (!batch.ok) throw new Error(batch.error.message);
+    expect([...batch.snapshot.groups.keys()]).toEqual(['g1', 'g0']);
+    const updated = createPolicy(before).update(batch.change);
+    const explained = updated.explain('m1', 'org.profile.manage_own');
+    expect(explained.allowed && explained.grants.flatMap((g) => (g.via === 'group' ? [g.group] : []))).toEqual(['g1', 'g0']);
+    expectSameAnswers(updated, createPolicy(batch.snapshot));
   });
 });
 

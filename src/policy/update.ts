@@ -139,19 +139,30 @@ function updateMemberships(
     directPairs = directPairs.with(changes);
   }
   if (touched.groups.size > 0) {
-    // A member's groups stay in snapshot order: `explain` lists group grants in that order.
-    const position = new Map<string, number>();
-    for (const groupId of next.groups.keys()) position.set(groupId, position.size);
+    // A member's groups stay in snapshot order: `explain` lists group grants in that order. Only the
+    // members who joined or left a touched group get a new list — not every member of it (a group at L
+    // has up to 300) — unless the group moved in that order (deleted, or deleted and created again).
+    const positionsBefore = positions(before);
+    const positionsNext = positions(next);
     const holders = new Map<string, ReadonlySet<string>>();
     for (const groupId of touched.groups) holders.set(groupId, new Set(next.groups.get(groupId)?.memberIds ?? []));
     const changes = new Map<string, readonly string[] | undefined>();
+    const recompute = (memberId: string) => {
+      if (changes.has(memberId)) return;
+      const list = (groupsOfMember.get(memberId) ?? []).filter((id) => !touched.groups.has(id));
+      for (const [id, members] of holders) if (members.has(memberId)) list.push(id);
+      list.sort((a, b) => positionsNext.get(a)! - positionsNext.get(b)!);
+      changes.set(memberId, list.length > 0 ? list : undefined);
+    };
     for (const groupId of touched.groups) {
-      for (const memberId of [...(before.groups.get(groupId)?.memberIds ?? []), ...holders.get(groupId)!]) {
-        if (changes.has(memberId)) continue;
-        const list = (groupsOfMember.get(memberId) ?? []).filter((id) => !touched.groups.has(id));
-        for (const [id, members] of holders) if (members.has(memberId)) list.push(id);
-        list.sort((a, b) => position.get(a)! - position.get(b)!);
-        changes.set(memberId, list.length > 0 ? list : undefined);
+      const was = before.groups.get(groupId)?.memberIds ?? [];
+      const is = holders.get(groupId)!;
+      const moved = positionsBefore.get(groupId) !== positionsNext.get(groupId);
+      for (const memberId of was) if (moved || !is.has(memberId)) recompute(memberId);
+      if (moved) for (const memberId of is) recompute(memberId);
+      else {
+        const wasSet = new Set(was);
+        for (const memberId of is) if (!wasSet.has(memberId)) recompute(memberId);
       }
     }
     groupsOfMember = groupsOfMember.with(changes);
@@ -167,6 +178,13 @@ function updateMemberships(
     workspacesOfGroup = workspacesOfGroup.with(changes);
   }
   return { directPairs, groupsOfMember, workspacesOfGroup };
+}
+
+/** Each group's place in the snapshot's order; absent: the group is not there. */
+function positions(organization: Organization): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const groupId of organization.groups.keys()) out.set(groupId, out.size);
+  return out;
 }
 
 function fullBuild(organization: Organization): Compiled {
