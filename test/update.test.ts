@@ -340,3 +340,26 @@ describe('policy.update is incremental for one member, workspace, group or conne
     expectSameAnswers(policy, createPolicy(organization));
   });
 });
+
+describe('a policy a caller derived with patches of its own', () => {
+  it('is never reused for that snapshot by the admin commands: wrong patches cannot change who may administer', () => {
+    const organization = baseOrganization();
+    const promoted = applyCommand(organization, 'm0', { type: 'setMemberOrgRoles', memberId: 'm1', roleNames: ['organization_admin'] }, { now: 0 });
+    if (!promoted.ok) throw new Error(promoted.error.message);
+    // No patches: this policy still says m1 is a plain member of the promoted snapshot.
+    const wrong = createPolicy(organization).update(promoted.snapshot, []);
+    expect(wrong.can('m1', 'org.members.manage')).toBe(false);
+    const invited = applyCommand(promoted.snapshot, 'm1', { type: 'inviteMember', memberId: 'new', email: 'new@example.com' }, { now: 0 });
+    expect(invited.ok, JSON.stringify(!invited.ok && invited.error)).toBe(true);
+  });
+
+  it('a snapshot a replica reached with update(change) is administered on that policy, which answers as a full build', () => {
+    const organization = baseOrganization();
+    const promoted = applyCommand(organization, 'm0', { type: 'setMemberOrgRoles', memberId: 'm1', roleNames: ['organization_admin'] }, { now: 0 });
+    if (!promoted.ok) throw new Error(promoted.error.message);
+    const replica = createPolicy(organization).update(JSON.parse(JSON.stringify(promoted.change)));
+    const invited = applyCommand(replica.organization, 'm1', { type: 'inviteMember', memberId: 'new', email: 'new@example.com' }, { now: 0 });
+    expect(invited.ok).toBe(true);
+    expectSameAnswers(replica, createPolicy(promoted.snapshot));
+  });
+});

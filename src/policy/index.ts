@@ -78,6 +78,17 @@ export interface PolicyInternals {
 }
 
 const internals = new WeakMap<Policy, PolicyInternals>();
+/**
+ * The first policy compiled for each snapshot, by a full build or an update: the layers above reuse
+ * it for that snapshot (a writer's authorization after it followed a change) instead of compiling
+ * another. A policy holds its snapshot anyway, so this keeps nothing alive that its snapshot does not.
+ */
+const compiled = new WeakMap<Organization, Policy>();
+
+/** Internal: a policy already compiled for exactly this snapshot object, if any. */
+export function compiledPolicyOf(organization: Organization): Policy | undefined {
+  return compiled.get(organization);
+}
 
 /**
  * Compiles a snapshot into a policy. A snapshot from `parseOrganization` is compiled as it is; anything
@@ -89,10 +100,14 @@ export function createPolicy(input: Organization | OrganizationJson | unknown): 
   return policyFrom({ index, connectors: compileConnectors(organization, index.workspaceNumbers, index.workspaceIds.length) });
 }
 
-/** Internal: a policy over indexes already compiled (a full build, or an incremental update). */
-export function policyFrom(compiled: PolicyInternals): Policy {
-  const { index } = compiled;
-  const indexes = { policy: index, connectors: compiled.connectors };
+/**
+ * Internal: a policy over indexes already compiled (a full build, or an incremental update). `trusted`:
+ * the indexes are known to be the snapshot's (a full build, or a change this library applied), so the
+ * policy may be reused for that snapshot (`compiledPolicyOf`).
+ */
+export function policyFrom(compiledIndexes: PolicyInternals, trusted = true): Policy {
+  const { index } = compiledIndexes;
+  const indexes = { policy: index, connectors: compiledIndexes.connectors };
   const policy: Policy = Object.freeze({
     organization: index.organization,
     can: (principal: unknown, action: unknown, workspace?: unknown, options?: unknown) => decide(index, principal, action, workspace, options),
@@ -109,13 +124,15 @@ export function policyFrom(compiled: PolicyInternals): Policy {
       tools.explainInvoke(indexes, principal, connector, tool, workspace, options),
     revision: index.organization.revision,
     update: (next: Organization | Change, patches?: readonly (Patch | WirePatch)[]) => {
-      if (patches !== undefined) return policyFrom(updateCompiled(compiled, loadOrganization(next), patches));
+      // Patches the caller gives are not checked against the snapshot: that policy is the caller's alone.
+      if (patches !== undefined) return policyFrom(updateCompiled(compiledIndexes, loadOrganization(next), patches), false);
       const applied = applyChange(index.organization, next);
       if (!applied.ok) throw new ChangeRejectedError(applied.error);
-      return policyFrom(updateCompiled(compiled, applied.organization, (next as Change).patches));
+      return policyFrom(updateCompiled(compiledIndexes, applied.organization, (next as Change).patches));
     },
   });
-  internals.set(policy, compiled);
+  internals.set(policy, compiledIndexes);
+  if (trusted && !compiled.has(index.organization)) compiled.set(index.organization, policy);
   return policy;
 }
 

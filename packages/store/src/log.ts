@@ -1,4 +1,4 @@
-import { applyChange, type ChangeError, type Organization } from 'org-policy';
+import { applyChange, type ChangeError, type ChangeResult, type Organization } from 'org-policy';
 import { organizationOfCheckpoint, readLatestCheckpoint, type SnapshotMigrations } from './checkpoint.js';
 import type { SqlClient } from './engine.js';
 import { StoreError } from './errors.js';
@@ -67,14 +67,22 @@ export interface Replayed {
 }
 
 /** Applies the log's changes after `organization`, in order, up to `upTo` (or the end); stops at the first that does not follow. */
-export async function replay(db: SqlClient, organizationId: string, organization: Organization, upTo?: number, onChange?: (row: ChangeRow, next: Organization) => void): Promise<Replayed> {
+export async function replay(
+  db: SqlClient,
+  organizationId: string,
+  organization: Organization,
+  upTo?: number,
+  onChange?: (row: ChangeRow, next: Organization) => void,
+  /** How one change is applied: `applyChange` unless the caller also keeps a policy up to date. */
+  step: (current: Organization, change: unknown) => ChangeResult = applyChange,
+): Promise<Replayed> {
   let current = organization;
   let applied = 0;
   for (;;) {
     const rows = await readChanges(db, organizationId, current.revision, PAGE_SIZE, upTo);
     for (const row of rows) {
       if (row.revision !== current.revision + 1) return { organization: current, applied, failure: { revision: current.revision + 1, reason: 'gap' } };
-      const result = applyChange(current, row.change);
+      const result = step(current, row.change);
       if (!result.ok) return { organization: current, applied, failure: { revision: row.revision, reason: 'change_failed', error: result.error } };
       current = result.organization;
       applied += 1;

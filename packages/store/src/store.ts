@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { applyCommands, type AdminError, type AuditEvent, type Change, type Organization } from 'org-policy';
+import { ChangeRejectedError, applyCommands, type AdminError, type AuditEvent, type Change, type ChangeResult, type Organization, type Policy } from 'org-policy';
 import { exportLines, importLines, type ImportResult } from './backup.js';
 import { checkpointText, insertCheckpoint, type SnapshotMigrations } from './checkpoint.js';
 import { CHANNEL_PATTERN, type Engine, type SqlClient } from './engine.js';
@@ -197,6 +197,15 @@ class OrganizationStore implements Store {
   private readonly followers = new Set<Follower>();
   /** The writer's organization: the head as this process last saw it. Advanced only by the write queue. */
   private organization: Organization | undefined;
+  /** The source of the batch being committed, kept once it commits. */
+  private nextSource: { readonly snapshot: Organization; readonly policy: Policy } | undefined;
+  /**
+   * Where the policy of a writer's snapshot comes from: the last command's result (its `policy` is
+   * derived on first read), or the policy this writer brought up to date while it caught up. With it,
+   * the changes other writers committed are followed with `policy.update`, and the next command is
+   * authorized on that policy — not on a full build of the organization after every catch-up.
+   */
+  private policySource: { readonly snapshot: Organization; readonly policy: Policy } | undefined;
   /** In-process order of writes: one transaction of this process contends for the head lock at a time. */
   private writes: Promise<unknown> = Promise.resolve();
   private readonly pending: PendingApply[] = [];
@@ -292,6 +301,7 @@ class OrganizationStore implements Store {
     if (this.organization === undefined) this.organization = await this.loadOrganization();
     let due = false;
     let last: Organization | undefined;
+    this.nextSource = undefined;
     const outcomes = await this.engine.transaction(async (tx) => {
       try {
         const head = await requireHead(tx, this.organizationId, { forUpdate: true });
@@ -300,6 +310,7 @@ class OrganizationStore implements Store {
         this.organization = current;
         let bytes = head.bytesSinceCheckpoint;
         const results: ApplyResult[] = [];
+        let source: { readonly snapshot: Organization; readonly policy: Policy } | undefined;
         for (const { actor, commands, options } of batch) {
           const result = applyCommands(current, actor, commands, options.now === undefined ? {} : { now: options.now });
           if (!result.ok) {
@@ -318,6 +329,7 @@ class OrganizationStore implements Store {
           await commitChange(tx, this.organizationId, change.revision, text, size);
           bytes += size;
           current = result.snapshot;
+          source = result;
           const applied: Applied = { ok: true, revision: change.revision, change, events: result.events };
           await options.inTransaction?.(tx, applied);
           results.push(applied);
@@ -327,12 +339,17 @@ class OrganizationStore implements Store {
           due = this.isDue({ ...head, bytesSinceCheckpoint: bytes }, current.revision, 0);
           last = current;
         }
+        if (source !== undefined) this.nextSource = source;
         return results;
       } catch (error) {
         throw new BeforeCommit(error);
       }
     });
-    if (last !== undefined) this.organization = last;
+    if (last !== undefined) {
+      this.organization = last;
+      this.policySource = this.nextSource;
+    }
+    this.nextSource = undefined;
     if (due) this.scheduleCheckpoint();
     return outcomes;
   }
@@ -342,8 +359,21 @@ class OrganizationStore implements Store {
     const current = this.organization!;
     if (current.revision === head.revision) return current;
     if (current.revision < head.revision) {
-      const replayed = await replay(tx, this.organizationId, current, head.revision);
-      if (replayed.failure === undefined && replayed.organization.revision === head.revision) return replayed.organization;
+      let policy = this.policySource?.snapshot === current ? this.policySource.policy : undefined;
+      const step = (_: Organization, change: unknown): ChangeResult => {
+        try {
+          policy = policy!.update(change as Change);
+          return { ok: true, organization: policy.organization };
+        } catch (error) {
+          if (error instanceof ChangeRejectedError) return { ok: false, error: error.error };
+          throw error;
+        }
+      };
+      const replayed = await replay(tx, this.organizationId, current, head.revision, undefined, policy === undefined ? undefined : step);
+      if (replayed.failure === undefined && replayed.organization.revision === head.revision) {
+        if (policy !== undefined) this.policySource = { snapshot: replayed.organization, policy };
+        return replayed.organization;
+      }
     }
     const loaded = await loadState(tx, this.organizationId, this.migrations, head.revision);
     if (loaded.failure !== undefined || loaded.organization.revision !== head.revision) {

@@ -152,6 +152,19 @@ export function describeStoreConformance(tester: StoreTester) {
         expect(follower.policy.can('m-other-4', 'org.billing.manage')).toBe(true);
       });
 
+      test('a writer that caught up authorizes on what the other writer committed, each time', async () => {
+        const { store: fresh, organizationId } = await seeded();
+        const stale = await open({ organizationId });
+        expect(await invite(stale, 'loaded')).toMatchObject({ ok: true, revision: 1 });
+        const setBob = (roleNames: string[]) => fresh.apply(ADMIN, [{ type: 'setMemberOrgRoles', memberId: 'bob', roleNames }], { now: NOW });
+        // Caught up with bob made an admin by the other writer: bob may invite.
+        expect(await setBob(['organization_admin'])).toMatchObject({ ok: true, revision: 2 });
+        expect(await stale.apply('bob', inviteMember('by-bob'), { now: NOW })).toMatchObject({ ok: true, revision: 3 });
+        // Caught up again, with bob a plain member once more: refused, on the policy of revision 4.
+        expect(await setBob(['member'])).toMatchObject({ ok: true, revision: 4 });
+        expect(await stale.apply('bob', inviteMember('by-bob-again'), { now: NOW })).toMatchObject({ ok: false, error: { class: 'forbidden' }, revision: 4 });
+      });
+
       test('a writer ahead of a database put back to an earlier revision reloads from it instead of committing on its own state', async () => {
         const { store, organizationId } = await seeded();
         for (let i = 0; i < 3; i += 1) await invite(store, `gone-${i}`);
