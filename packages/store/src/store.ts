@@ -187,6 +187,9 @@ export function notificationPayload(organizationId: string, revision: number): s
   return Buffer.byteLength(full) <= 1_000 ? full : JSON.stringify({ revision });
 }
 
+/** A writer's snapshot and its compiled policy: a command's result (`policy` derived on first read), or one a catch-up brought up to date. */
+type PolicySource = { readonly snapshot: Organization; readonly policy: Policy };
+
 class OrganizationStore implements Store {
   readonly organizationId: string;
   private readonly checkpointEvery: number;
@@ -197,15 +200,13 @@ class OrganizationStore implements Store {
   private readonly followers = new Set<Follower>();
   /** The writer's organization: the head as this process last saw it. Advanced only by the write queue. */
   private organization: Organization | undefined;
-  /** The source of the batch being committed, kept once it commits. */
-  private nextSource: { readonly snapshot: Organization; readonly policy: Policy } | undefined;
   /**
    * Where the policy of a writer's snapshot comes from: the last command's result (its `policy` is
    * derived on first read), or the policy this writer brought up to date while it caught up. With it,
    * the changes other writers committed are followed with `policy.update`, and the next command is
    * authorized on that policy — not on a full build of the organization after every catch-up.
    */
-  private policySource: { readonly snapshot: Organization; readonly policy: Policy } | undefined;
+  private policySource: PolicySource | undefined;
   /** In-process order of writes: one transaction of this process contends for the head lock at a time. */
   private writes: Promise<unknown> = Promise.resolve();
   private readonly pending: PendingApply[] = [];
@@ -301,7 +302,8 @@ class OrganizationStore implements Store {
     if (this.organization === undefined) this.organization = await this.loadOrganization();
     let due = false;
     let last: Organization | undefined;
-    this.nextSource = undefined;
+    /** The last applied command's result: the policy source of `last`. */
+    let source: PolicySource | undefined;
     const outcomes = await this.engine.transaction(async (tx) => {
       try {
         const head = await requireHead(tx, this.organizationId, { forUpdate: true });
@@ -310,7 +312,6 @@ class OrganizationStore implements Store {
         this.organization = current;
         let bytes = head.bytesSinceCheckpoint;
         const results: ApplyResult[] = [];
-        let source: { readonly snapshot: Organization; readonly policy: Policy } | undefined;
         for (const { actor, commands, options } of batch) {
           const result = applyCommands(current, actor, commands, options.now === undefined ? {} : { now: options.now });
           if (!result.ok) {
@@ -339,7 +340,6 @@ class OrganizationStore implements Store {
           due = this.isDue({ ...head, bytesSinceCheckpoint: bytes }, current.revision, 0);
           last = current;
         }
-        if (source !== undefined) this.nextSource = source;
         return results;
       } catch (error) {
         throw new BeforeCommit(error);
@@ -347,9 +347,8 @@ class OrganizationStore implements Store {
     });
     if (last !== undefined) {
       this.organization = last;
-      this.policySource = this.nextSource;
+      this.policySource = source;
     }
-    this.nextSource = undefined;
     if (due) this.scheduleCheckpoint();
     return outcomes;
   }
