@@ -53,19 +53,27 @@ export interface Indexes {
  * when the principal passes them all, or the first reason that removes every tool. One code path for
  * the fast answers and their explanations, so the two cannot disagree.
  */
-export function connectorStanding(
+export function connectorStanding(indexes: Indexes, principal: unknown, connector: unknown, workspace: unknown, options: unknown): ConnectorView | ToolReason {
+  return standingAt(indexes, principal, indexes.connectors.numbers.get(connector as string), indexes.policy.workspaceNumbers.get(workspace as string), workspace, options);
+}
+
+/**
+ * `connectorStanding` with the connector and the workspace already looked up (`c` and `w`, `undefined`
+ * for unknown ones), so that `toolsAvailable`, which looks them up first, does not look them up twice.
+ * The reasons still come in §7.15 order: the principal is judged before an unknown connector or workspace.
+ */
+function standingAt(
   { policy, connectors }: Indexes,
   principal: unknown,
-  connector: unknown,
+  c: number | undefined,
+  w: number | undefined,
   workspace: unknown,
   options: unknown,
 ): ConnectorView | ToolReason {
   const at = policy.members.offsetOf(principal);
   const key = at === undefined ? policy.keys.get(principal as string) : undefined;
   if (at === undefined && key === undefined) return 'unknown_principal';
-  const c = connectors.numbers.get(connector as string);
   if (c === undefined) return 'unknown_connector';
-  const w = policy.workspaceNumbers.get(workspace as string);
   if (w === undefined) return 'unknown_workspace';
   let product: unknown;
   if (options !== undefined && options !== null) {
@@ -107,7 +115,7 @@ export function toolsAvailable(indexes: Indexes, principal: unknown, connector: 
   const c = connectors.numbers.get(connector as string);
   const w = policy.workspaceNumbers.get(workspace as string);
   if (c === undefined || w === undefined || connectors.views[w * connectors.count + c]!.tools.length === 0) return NO_TOOLS;
-  const standing = connectorStanding(indexes, principal, connector, workspace, options);
+  const standing = standingAt(indexes, principal, c, w, workspace, options);
   return typeof standing === 'string' ? NO_TOOLS : standing.tools;
 }
 
