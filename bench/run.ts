@@ -117,18 +117,23 @@ report('explain = can on the stream', `${(100 * (1 - explainDisagrees / CAN_COUN
 
 // Incremental admin changes (the immer command itself not timed): each kind made UPDATE_WARMUPS + PASSES
 // times on the same policy (as previews would be), the first ones warm-ups; the median of the rest is
-// reported, and the first change's policy is checked against a full build.
+// reported, and the first change's policy is checked against a full build. Three warm-ups leave the
+// update's code mostly unoptimised by the JIT: with `steady`, the same kind of change is also made
+// STEADY times more, as a replica following a stream of changes makes them, and the median of the last
+// half is reported beside it.
 const UPDATE_WARMUPS = 3;
+const STEADY = 200;
 type Draft = any;
-function measureUpdate(label: string, change: (draft: Draft, i: number) => void): { next: Organization; patches: Patch[] } {
-  const changes = Array.from({ length: UPDATE_WARMUPS + PASSES }, (_, i) => {
+function measureUpdate(label: string, change: (draft: Draft, i: number) => void, steady = false): { next: Organization; patches: Patch[] } {
+  const changes = Array.from({ length: UPDATE_WARMUPS + PASSES + (steady ? STEADY : 0) }, (_, i) => {
     const [next, patches] = produceWithPatches(organization, (draft) => {
       change(draft, i);
       draft.revision += 1;
     });
     return { next: adoptOrganization(next), patches };
   });
-  const times = changes.map(({ next, patches }) => timed(() => void policy.update(next, patches))).slice(UPDATE_WARMUPS);
+  const all = changes.map(({ next, patches }) => timed(() => void policy.update(next, patches)));
+  const times = all.slice(UPDATE_WARMUPS, UPDATE_WARMUPS + PASSES);
   const updated = policy.update(changes[0]!.next, changes[0]!.patches);
   const rebuilt = createPolicy(changes[0]!.next);
   let disagrees = 0;
@@ -143,13 +148,14 @@ function measureUpdate(label: string, change: (draft: Draft, i: number) => void)
     if (updated.toolsAvailable(...args).join('\n') !== rebuilt.toolsAvailable(...args).join('\n')) disagrees++;
   }
   report(`policy.update, ${label} (ms, median)`, `${median(times).toFixed(3)}; = full build on 120 k queries: ${disagrees === 0 ? 'yes' : `NO (${disagrees} differ)`}`);
+  if (steady) report(`policy.update, ${label}, after ${STEADY / 2 + UPDATE_WARMUPS + PASSES} of them (ms, median of the next ${STEADY / 2})`, median(all.slice(-STEADY / 2)).toFixed(3));
   return changes[0]!;
 }
 const membershipChange = measureUpdate('one membership change', (draft, i) => {
   const memberId = generated.memberIds[(i * 7919) % generated.memberIds.length]!;
   const workspaceId = generated.workspaceIds[(i * 31) % generated.workspaceIds.length]!;
   draft.workspaces.get(workspaceId).members.set(memberId, { memberId, roles: ['workspace_admin'] });
-});
+}, true);
 report('full rebuild for the same change (ms, median)', medianMs(() => void createPolicy(membershipChange.next), scale === 'L' ? 3 : PASSES).toFixed(0));
 const groupIds = [...organization.groups.keys()];
 measureUpdate('10 members added to a group', (draft, i) => {
