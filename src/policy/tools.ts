@@ -59,7 +59,7 @@ export function connectorStanding(indexes: Indexes, principal: unknown, connecto
 
 /**
  * `connectorStanding` with the connector and the workspace already looked up (`c` and `w`, `undefined`
- * for unknown ones), so that `toolsAvailable`, which looks them up first, does not look them up twice.
+ * for unknown ones), so that `toolsAvailable` and `toolsByConnector`, which have them, do not look them up again.
  * The reasons still come in §7.15 order: the principal is judged before an unknown connector or workspace.
  */
 function standingAt(
@@ -130,9 +130,12 @@ export function toolsByConnector(indexes: Indexes, principal: unknown, workspace
   const w = policy.workspaceNumbers.get(workspace as string);
   if (w === undefined) return Object.freeze(out);
   for (let c = 0; c < connectors.count; c++) {
-    const { connector } = connectors.views[w * connectors.count + c]!;
-    const tools = toolsAvailable(indexes, principal, connector.id, workspace, options);
-    if (tools.length > 0) out.push(Object.freeze({ connector: Object.freeze({ id: connector.id, name: connector.name }), tools }));
+    const view = connectors.views[w * connectors.count + c]!;
+    if (view.tools.length === 0) continue;
+    const standing = standingAt(indexes, principal, c, w, workspace, options);
+    if (typeof standing === 'string') continue;
+    const { connector } = view;
+    out.push(Object.freeze({ connector: Object.freeze({ id: connector.id, name: connector.name }), tools: standing.tools }));
   }
   return Object.freeze(out);
 }
