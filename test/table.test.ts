@@ -86,6 +86,71 @@ describe('MemberTable: every version answers like a Map of its own history', () 
   });
 });
 
+describe('MemberTable: members and the other principals (keys) in one map', () => {
+  it('find answers like a model of both, across branches, growth and compaction; each kind removes only its own', () => {
+    let compacted = 0;
+    type Entry = { row: Row } | { other: { id: string } };
+    const change = fc.record({
+      parent: fc.nat(),
+      rows: fc.array(fc.tuple(fc.nat(199), fc.option(row, { freq: 3 })), { maxLength: 300, size: 'max' }),
+      others: fc.array(fc.tuple(fc.nat(199), fc.boolean()), { maxLength: 40 }),
+    });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(199), row), { maxLength: 150 }), fc.array(fc.nat(199), { maxLength: 40 }), fc.array(change, { minLength: 1, maxLength: 40 }), (initial, initialOthers, steps) => {
+        const model = new Map<string, Entry>();
+        for (const [n, r] of initial) model.set(id(n), { row: r });
+        const rows = new Map([...model].map(([key, entry]) => [key, (entry as { row: Row }).row] as const));
+        const others: [string, { id: string }][] = initialOthers.filter((n) => !rows.has(id(n))).map((n) => [id(n), { id: id(n) }]);
+        for (const [key, other] of others) model.set(key, { other });
+        const versions = [{ table: MemberTable.of<{ id: string }>(rows, others), model }];
+        for (const step of steps) {
+          const from = versions[step.parent % versions.length]!;
+          const next = new Map(from.model);
+          const rowDelta = new Map<string, Row | undefined>();
+          for (const [n, r] of step.rows) rowDelta.set(id(n), r ?? undefined);
+          for (const [key, r] of rowDelta) {
+            if (r !== undefined) next.set(key, { row: r });
+            else if (next.get(key) !== undefined && 'row' in next.get(key)!) next.delete(key);
+          }
+          const otherDelta = new Map<string, { id: string } | undefined>();
+          for (const [n, add] of step.others) otherDelta.set(id(n), add ? { id: id(n) } : undefined);
+          for (const [key, other] of otherDelta) {
+            if (other !== undefined) next.set(key, { other });
+            else if (next.get(key) !== undefined && 'other' in next.get(key)!) next.delete(key);
+          }
+          const offsets = (from.table as unknown as { offsets: unknown }).offsets;
+          const table = from.table.with(rowDelta).withOthers(otherDelta);
+          if ((from.table as unknown as { offsets: unknown }).offsets !== offsets) compacted++;
+          versions.push({ table, model: next });
+        }
+        for (const { table, model } of versions) {
+          for (let n = 0; n < 200; n++) {
+            const entry = model.get(id(n));
+            const found = table.find(id(n));
+            if (entry === undefined) expect(found).toBeUndefined();
+            else if ('row' in entry) {
+              expect(typeof found).toBe('number');
+              expect(table.offsetOf(id(n))).toBe(found);
+              expect(rowAt(table, id(n))).toEqual(entry.row);
+            } else {
+              expect(found).toBe(entry.other);
+              expect(table.offsetOf(id(n))).toBeUndefined();
+              expect(rowAt(table, id(n))).toBeUndefined();
+            }
+          }
+          expect(new Set([...table.entries()].map(([key]) => key))).toEqual(new Set([...model].filter(([, e]) => 'row' in e).map(([key]) => key)));
+          expect(new Map(table.others())).toEqual(new Map([...model].filter(([, e]) => 'other' in e).map(([key, e]) => [key, (e as { other: { id: string } }).other])));
+        }
+        expect(versions[0]!.table.find('toString')).toBeUndefined();
+      }),
+      // No shrinking, as above.
+      { numRuns: 200, endOnFailure: true },
+    );
+    // Compaction rebuilds the map: it must have happened, or this says nothing about the keys surviving it.
+    expect(compacted).toBeGreaterThan(0);
+  });
+});
+
 describe('LayeredMap: every version answers like a Map of its own history', () => {
   it('after random changes from random earlier versions, across folds of the layer into the base', () => {
     let folds = 0;

@@ -10,8 +10,8 @@ import { ACTIVE, ADMIN_ANYWHERE, DirectPairs, MemberTable, ORGANIZATION_ADMIN, w
 
 /**
  * The compiled form of a snapshot: ids interned to small numbers and every member's
- * effective actions as bitsets in one packed table, so that `can` is two `Map` look-ups, a short scan
- * of one row and a bit test. Built once per snapshot; never mutated after it is returned.
+ * effective actions as bitsets in one packed table, so that `can` is one `Map` look-up of the principal
+ * (member or key), one of the workspace, a short scan of one row and a bit test. Built once per snapshot; never mutated after it is returned.
  */
 export interface KeyEntry {
   readonly id: string;
@@ -45,9 +45,12 @@ export interface PolicyIndex {
   readonly workspaceNumbers: ReadonlyMap<string, number>;
   /** Workspace number → id. */
   readonly workspaceIds: readonly string[];
-  /** Every member's row (see `table.ts`); shared, where unchanged, with the policy it was updated from. */
-  readonly members: MemberTable;
-  /** API keys by id. Members and keys share one id space (the loader refuses a clash). */
+  /**
+   * Every member's row (see `table.ts`), and every API key's entry in the same id map, so that a decision
+   * finds its principal with one look-up; shared, where unchanged, with the policy it was updated from.
+   */
+  readonly members: MemberTable<KeyEntry>;
+  /** API keys by id, for everything but that look-up. Members and keys share one id space (the loader refuses a clash). */
   readonly keys: LayeredMap<string, KeyEntry>;
   readonly memberships: Memberships;
 }
@@ -55,9 +58,9 @@ export interface PolicyIndex {
 export function compileIndex(organization: Organization): PolicyIndex {
   const workspaceIds = [...organization.workspaces.keys()];
   const workspaceNumbers = new Map(workspaceIds.map((id, i) => [id, i]));
-  const { members, memberships } = compileMembers(organization);
   const keys = new Map<string, KeyEntry>();
   for (const key of organization.apiKeys.values()) keys.set(key.id, compileKey(key));
+  const { members, memberships } = compileMembers(organization, keys);
   return { organization, workspaceNumbers, workspaceIds, members, keys: LayeredMap.of(keys), memberships };
 }
 
@@ -75,7 +78,7 @@ interface GroupGrants {
  * array by member (a counting sort), so no member gets an array of its own; a member's row is then its
  * direct pairs, its groups' pairs merged in, D1 and D2 folded — what `compileMember` computes for one.
  */
-function compileMembers(organization: Organization): { members: MemberTable; memberships: Memberships } {
+function compileMembers(organization: Organization, keys: ReadonlyMap<string, KeyEntry>): { members: MemberTable<KeyEntry>; memberships: Memberships } {
   const memberList = [...organization.members.values()];
   const count = memberList.length;
   let entries = 0;
@@ -132,7 +135,7 @@ function compileMembers(organization: Organization): { members: MemberTable; mem
   const buffer = new Int32Array(withRoom(4 * count + 2 * entries + 2 * groupPairs));
   const rest = new Int32Array(withRoom(count + 2 * entries));
   let restEnd = 0;
-  const offsets = new Map<string, number>();
+  const offsets = new Map<string, number | KeyEntry>();
   let end = 0;
   for (let i = 0; i < count; i++) {
     const member = memberList[i]!;
@@ -174,6 +177,7 @@ function compileMembers(organization: Organization): { members: MemberTable; mem
     rest.set(direct.subarray(2 * start[i]!, 2 * start[i + 1]!), restEnd);
     restEnd += 2 * directCount;
   }
+  for (const [id, key] of keys) offsets.set(id, key);
   const members = MemberTable.from(offsets, buffer, end, rest, restEnd);
   return {
     members,

@@ -39,15 +39,12 @@ export type Explanation =
   | { readonly allowed: true; readonly grants: readonly Grant[] }
   | { readonly allowed: false; readonly reason: DenyReason };
 
-/** SPEC §3: the fast path. Two `Map` look-ups, a scan of one member's row and a bit test; never throws, fails closed. */
+/** SPEC §3: the fast path. One look-up of the principal (member or key), one of the workspace, a scan of one member's row and a bit test; never throws, fails closed. */
 export function decide(index: PolicyIndex, principal: unknown, action: unknown, workspace: unknown, options: unknown): boolean {
   const bit = ACTION_BITS.get(action);
   if (bit === undefined) return false;
-  const at = index.members.offsetOf(principal);
-  if (at === undefined) {
-    const key = index.keys.get(principal as string);
-    return key !== undefined && !isMalformedOptions(options) && keyDecision(key, bit, workspace, options) === null;
-  }
+  const at = index.members.find(principal);
+  if (typeof at !== 'number') return at !== undefined && !isMalformedOptions(options) && keyDecision(at, bit, workspace, options) === null;
   if (isMalformedOptions(options)) return false;
   const rows = index.members.rows;
   const flags = rows[at]!;
@@ -82,8 +79,9 @@ export function keyStanding(entry: KeyEntry, options: unknown): 'key_revoked' | 
 /** SPEC §3.7: the same decision as `decide`, with every grant that allowed it or the first rule that denied it. */
 export function explainDecision(index: PolicyIndex, principal: unknown, action: unknown, workspace: unknown, options: unknown): Explanation {
   if (!isAction(action)) return deny('unknown_action');
-  const at = index.members.offsetOf(principal);
-  const key = at === undefined ? index.keys.get(principal as string) : undefined;
+  const found = index.members.find(principal);
+  const at = typeof found === 'number' ? found : undefined;
+  const key = typeof found === 'number' ? undefined : found;
   if (at === undefined && key === undefined) return deny('unknown_principal');
   if (isMalformedOptions(options)) return deny('malformed_options');
   if (key !== undefined) {

@@ -74,7 +74,13 @@ interface Arena {
 }
 
 /**
- * Member id → row. Immutable to its readers: `with` writes the changed rows past the end of everything
+ * Member id → row, and every other principal's id → its entry (`Other`: an API key's), in one map, so
+ * that a decision finds any principal — or learns it is nobody — with one look-up. A look-up that misses
+ * walks a whole hash chain, a cache miss per id on it; two maps (members, then keys) made every key and
+ * every unknown principal pay that twice. Members and keys share one id space (the loader refuses a
+ * clash), and an offset is a number while an entry is an object, so the two cannot be confused.
+ *
+ * Immutable to its readers: `with` writes the changed rows past the end of everything
  * ever written into the arena — where no table, old or new, reads — and maps their ids to the new
  * offsets in a `LayeredMap`, so every earlier table keeps answering exactly as before, and two updates
  * of one policy (a preview and the real change, say) do not disturb each other. A full buffer doubles
@@ -83,10 +89,10 @@ interface Arena {
  * live rows, that table first moves its live rows to an arena of its own — the same rows for the same
  * ids, so nobody reading it can tell — and later updates of it, previews included, append there.
  */
-export class MemberTable {
+export class MemberTable<Other extends object = object> {
   private constructor(
-    // Replaced only by `compact`, by the same rows for the same ids.
-    private offsets: LayeredMap<string, number>,
+    // Replaced only by `compact`, by the same rows for the same ids (and the same other principals).
+    private offsets: LayeredMap<string, number | Other>,
     private arena: Arena,
     /** How many integers of `rows` this table's rows take. */
     private readonly live: number,
@@ -94,13 +100,15 @@ export class MemberTable {
 
   /**
    * A table over rows already written: decision parts (each followed by the offset of its rest) in
-   * `rows` up to `end`, the rests in `rest` up to `restEnd`, at the offsets `offsets` gives.
+   * `rows` up to `end`, the rests in `rest` up to `restEnd`, at the offsets `offsets` gives; the map's
+   * object values are the other principals.
    */
-  static from(offsets: ReadonlyMap<string, number>, rows: Int32Array, end: number, rest: Int32Array, restEnd: number): MemberTable {
-    return new MemberTable(LayeredMap.of(offsets), { rows, end, rest, restEnd }, end);
+  static from<Other extends object>(offsets: ReadonlyMap<string, number | Other>, rows: Int32Array, end: number, rest: Int32Array, restEnd: number): MemberTable<Other> {
+    return new MemberTable<Other>(LayeredMap.of(offsets), { rows, end, rest, restEnd }, end);
   }
 
-  static of(rows: ReadonlyMap<string, Row>): MemberTable {
+  /** A table of `rows`, with the principals `others` that are not members. */
+  static of<Other extends object = object>(rows: ReadonlyMap<string, Row>, others: Iterable<[string, Other]> = []): MemberTable<Other> {
     let size = 0;
     let restSize = 0;
     for (const row of rows.values()) {
@@ -109,9 +117,10 @@ export class MemberTable {
       restSize += row.length - split;
     }
     const arena: Arena = { rows: new Int32Array(withRoom(size)), end: 0, rest: new Int32Array(withRoom(restSize)), restEnd: 0 };
-    const offsets = new Map<string, number>();
+    const offsets = new Map<string, number | Other>();
     for (const [id, row] of rows) offsets.set(id, write(arena, row));
-    return new MemberTable(LayeredMap.of(offsets), arena, arena.end);
+    for (const [id, other] of others) offsets.set(id, other);
+    return new MemberTable<Other>(LayeredMap.of(offsets), arena, arena.end);
   }
 
   /** Every row's decision part; read only at the offsets `offsetOf` gives. */
@@ -119,25 +128,36 @@ export class MemberTable {
     return this.arena.rows;
   }
 
-  /** The offset of `id`'s row, or `undefined` for anything that is not a member's id. */
-  offsetOf(id: unknown): number | undefined {
+  /** The principal `id` names: a member's row offset (a number), another principal's entry, or `undefined` for nobody. */
+  find(id: unknown): number | Other | undefined {
     return this.offsets.get(id as string);
   }
 
+  /** The offset of `id`'s row, or `undefined` for anything that is not a member's id. */
+  offsetOf(id: unknown): number | undefined {
+    const found = this.offsets.get(id as string);
+    return typeof found === 'number' ? found : undefined;
+  }
+
   /** Every member id and its row's offset. */
-  entries(): Iterable<[string, number]> {
-    return this.offsets.entries();
+  *entries(): Generator<[string, number]> {
+    for (const entry of this.offsets.entries()) if (typeof entry[1] === 'number') yield entry as [string, number];
+  }
+
+  /** Every other principal's id and entry. */
+  *others(): Generator<[string, Other]> {
+    for (const entry of this.offsets.entries()) if (typeof entry[1] !== 'number') yield entry as [string, Other];
   }
 
   /** `id`'s whole row, as `of` and `with` take it; `undefined` for no member. */
   row(id: string): number[] | undefined {
-    const at = this.offsets.get(id);
+    const at = this.offsetOf(id);
     return at === undefined ? undefined : logicalRow(this.arena, at);
   }
 
   /** The direct (workspace number, actions) pairs of `id`'s row; `undefined` for no member. */
   directPairs(id: string): number[] | undefined {
-    const at = this.offsets.get(id);
+    const at = this.offsetOf(id);
     if (at === undefined) return undefined;
     const { rows, rest } = this.arena;
     const from = rows[at + hotLength(rows, at) - 1]!;
@@ -145,12 +165,12 @@ export class MemberTable {
   }
 
   /** A table with `changes` applied (`undefined` removes a member); this one is left as it is. */
-  with(changes: ReadonlyMap<string, Row | undefined>): MemberTable {
+  with(changes: ReadonlyMap<string, Row | undefined>): MemberTable<Other> {
     let needed = 0;
     let restNeeded = 0;
     let live = this.live;
     for (const [id, row] of changes) {
-      const old = this.offsets.get(id);
+      const old = this.offsetOf(id);
       if (old !== undefined) live -= hotLength(this.arena.rows, old);
       if (row !== undefined) {
         const split = splitAt(row);
@@ -172,15 +192,29 @@ export class MemberTable {
       arena.rest = larger;
     }
     const offsets = new Map<string, number | undefined>();
-    for (const [id, row] of changes) offsets.set(id, row === undefined ? undefined : write(arena, row));
-    return new MemberTable(this.offsets.with(offsets), arena, live);
+    for (const [id, row] of changes) {
+      if (row !== undefined) offsets.set(id, write(arena, row));
+      else if (this.offsetOf(id) !== undefined) offsets.set(id, undefined); // removes a member, never another principal
+    }
+    return new MemberTable<Other>(this.offsets.with(offsets), arena, live);
+  }
+
+  /**
+   * A table with the other principals `changes` applied (`undefined` removes one, never a member: an id
+   * given to a member and taken from a key in one change stays the member's); the rows are shared, this
+   * table is left as it is.
+   */
+  withOthers(changes: ReadonlyMap<string, Other | undefined>): MemberTable<Other> {
+    const others = new Map<string, Other | undefined>();
+    for (const [id, other] of changes) if (other !== undefined || typeof this.offsets.get(id) === 'object') others.set(id, other);
+    return new MemberTable<Other>(this.offsets.with(others), this.arena, this.live);
   }
 
   /** This table's live rows moved to an arena of their own: one O(members) step, amortised over the garbage it drops. */
   private compact() {
     const live = new Map<string, Row>();
-    for (const [id, at] of this.offsets.entries()) live.set(id, logicalRow(this.arena, at));
-    const moved = MemberTable.of(live);
+    for (const [id, at] of this.entries()) live.set(id, logicalRow(this.arena, at));
+    const moved = MemberTable.of(live, this.others());
     this.offsets = moved.offsets;
     this.arena = moved.arena;
   }

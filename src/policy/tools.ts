@@ -70,9 +70,11 @@ function standingAt(
   workspace: unknown,
   options: unknown,
 ): ConnectorView | ToolReason {
-  const at = policy.members.offsetOf(principal);
-  const key = at === undefined ? policy.keys.get(principal as string) : undefined;
-  if (at === undefined && key === undefined) return 'unknown_principal';
+  // One look-up finds a member (its row's offset) or a key (its entry), or nobody.
+  const found = policy.members.find(principal);
+  if (found === undefined) return 'unknown_principal';
+  const at = typeof found === 'number' ? found : undefined;
+  const key = typeof found === 'number' ? undefined : found;
   if (c === undefined) return 'unknown_connector';
   if (w === undefined) return 'unknown_workspace';
   let product: unknown;

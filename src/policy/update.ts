@@ -93,6 +93,8 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
       changes.set(id, key === undefined ? undefined : compileKey(key));
     }
     keys = keys.with(changes);
+    // The members' table holds the keys too, for the decisions' one look-up (written after the rows: see `withOthers`).
+    members = members.withOthers(changes);
   }
 
   const connectors = updateConnectors(previous.connectors, next, touched, workspaceNumbers, workspaceIds.length);
