@@ -11,7 +11,8 @@ import { ACTIVE, ADMIN_ANYWHERE, DirectPairs, MemberTable, ORGANIZATION_ADMIN, w
 /**
  * The compiled form of a snapshot: ids interned to small numbers and every member's
  * effective actions as bitsets in one packed table, so that `can` is one `Map` look-up of the principal
- * (member or key), one of the workspace, a short scan of one row and a bit test. Built once per snapshot; never mutated after it is returned.
+ * (member or key), one of the workspace, a short scan of one row and a bit test. Built once per
+ * snapshot; never mutated after it is returned.
  */
 export interface KeyEntry {
   readonly id: string;
@@ -47,11 +48,10 @@ export interface PolicyIndex {
   readonly workspaceIds: readonly string[];
   /**
    * Every member's row (see `table.ts`), and every API key's entry in the same id map, so that a decision
-   * finds its principal with one look-up; shared, where unchanged, with the policy it was updated from.
+   * finds its principal with one look-up (members and keys share one id space: the loader refuses a
+   * clash); shared, where unchanged, with the policy it was updated from.
    */
   readonly members: MemberTable<KeyEntry>;
-  /** API keys by id, for everything but that look-up. Members and keys share one id space (the loader refuses a clash). */
-  readonly keys: LayeredMap<string, KeyEntry>;
   readonly memberships: Memberships;
 }
 
@@ -61,7 +61,7 @@ export function compileIndex(organization: Organization): PolicyIndex {
   const keys = new Map<string, KeyEntry>();
   for (const key of organization.apiKeys.values()) keys.set(key.id, compileKey(key));
   const { members, memberships } = compileMembers(organization, keys);
-  return { organization, workspaceNumbers, workspaceIds, members, keys: LayeredMap.of(keys), memberships };
+  return { organization, workspaceNumbers, workspaceIds, members, memberships };
 }
 
 /** What a group gives each of its members: organization roles, and (workspace number, actions) pairs for its grants. */

@@ -169,10 +169,13 @@ export class MemberTable<Other extends object = object> {
     let needed = 0;
     let restNeeded = 0;
     let live = this.live;
+    const offsets = new Map<string, number | undefined>();
     for (const [id, row] of changes) {
       const old = this.offsetOf(id);
       if (old !== undefined) live -= hotLength(this.arena.rows, old);
-      if (row !== undefined) {
+      if (row === undefined) {
+        if (old !== undefined) offsets.set(id, undefined); // removes a member, never another principal
+      } else {
         const split = splitAt(row);
         needed += split + 1;
         restNeeded += row.length - split;
@@ -191,11 +194,7 @@ export class MemberTable<Other extends object = object> {
       larger.set(arena.rest.subarray(0, arena.restEnd));
       arena.rest = larger;
     }
-    const offsets = new Map<string, number | undefined>();
-    for (const [id, row] of changes) {
-      if (row !== undefined) offsets.set(id, write(arena, row));
-      else if (this.offsetOf(id) !== undefined) offsets.set(id, undefined); // removes a member, never another principal
-    }
+    for (const [id, row] of changes) if (row !== undefined) offsets.set(id, write(arena, row));
     return new MemberTable<Other>(this.offsets.with(offsets), arena, live);
   }
 

@@ -80,7 +80,7 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
   }
   const memberships = updateMemberships(old.memberships, before, next, touched, old.workspaceNumbers, workspaceNumbers);
 
-  let { members, keys } = old;
+  let { members } = old;
   if (touched.members.size > 0) {
     const changes = new Map<string, Row | undefined>();
     for (const id of touched.members) changes.set(id, compileMember(next, memberships, workspaceNumbers, id));
@@ -92,15 +92,14 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
       const key = next.apiKeys.get(id);
       changes.set(id, key === undefined ? undefined : compileKey(key));
     }
-    keys = keys.with(changes);
-    // The members' table holds the keys too, for the decisions' one look-up (written after the rows: see `withOthers`).
+    // The keys live in the members' table, after the rows are written: see `withOthers`.
     members = members.withOthers(changes);
   }
 
   const connectors = updateConnectors(previous.connectors, next, touched, workspaceNumbers, workspaceIds.length);
   // Every member whose direct pairs changed was recompiled above: the new rows hold them.
   const rebased = { ...memberships, directPairs: memberships.directPairs.on(members) };
-  return { index: { organization: next, workspaceNumbers, workspaceIds, members, keys, memberships: rebased }, connectors };
+  return { index: { organization: next, workspaceNumbers, workspaceIds, members, memberships: rebased }, connectors };
 }
 
 /** The membership relations of the members and groups the patches touch; the rest is shared. */
