@@ -52,6 +52,13 @@ export interface PolicyIndex {
    * clash); shared, where unchanged, with the policy it was updated from.
    */
   readonly members: MemberTable<KeyEntry>;
+  /**
+   * Member id → the snapshot's member, in a plain map: what `explain` reads a member's roles and seats
+   * from. The snapshot keeps its members in an `IdMap` (cheap to copy on write, three steps to read: at
+   * scale L about 1 µs a look-up against 0.1 µs for a `Map`); shared, where unchanged, with the policy
+   * it was updated from.
+   */
+  readonly memberEntities: LayeredMap<string, Member>;
   readonly memberships: Memberships;
 }
 
@@ -60,8 +67,8 @@ export function compileIndex(organization: Organization): PolicyIndex {
   const workspaceNumbers = new Map(workspaceIds.map((id, i) => [id, i]));
   const keys = new Map<string, KeyEntry>();
   for (const key of organization.apiKeys.values()) keys.set(key.id, compileKey(key));
-  const { members, memberships } = compileMembers(organization, keys);
-  return { organization, workspaceNumbers, workspaceIds, members, memberships };
+  const { members, memberEntities, memberships } = compileMembers(organization, keys);
+  return { organization, workspaceNumbers, workspaceIds, members, memberEntities, memberships };
 }
 
 /** What a group gives each of its members: organization roles, and (workspace number, actions) pairs for its grants. */
@@ -78,7 +85,10 @@ interface GroupGrants {
  * array by member (a counting sort), so no member gets an array of its own; a member's row is then its
  * direct pairs, its groups' pairs merged in, D1 and D2 folded — what `compileMember` computes for one.
  */
-function compileMembers(organization: Organization, keys: ReadonlyMap<string, KeyEntry>): { members: MemberTable<KeyEntry>; memberships: Memberships } {
+function compileMembers(
+  organization: Organization,
+  keys: ReadonlyMap<string, KeyEntry>,
+): { members: MemberTable<KeyEntry>; memberEntities: LayeredMap<string, Member>; memberships: Memberships } {
   const memberList = [...organization.members.values()];
   const count = memberList.length;
   let entries = 0;
@@ -136,10 +146,12 @@ function compileMembers(organization: Organization, keys: ReadonlyMap<string, Ke
   const rest = new Int32Array(withRoom(count + 2 * entries));
   let restEnd = 0;
   const offsets = new Map<string, number | KeyEntry>();
+  const entities = new Map<string, Member>();
   let end = 0;
   for (let i = 0; i < count; i++) {
     const member = memberList[i]!;
     offsets.set(member.id, end);
+    entities.set(member.id, member);
     const at = end;
     let n = 0;
     // The direct pairs, then each group's pairs merged in (a workspace appears once).
@@ -181,6 +193,7 @@ function compileMembers(organization: Organization, keys: ReadonlyMap<string, Ke
   const members = MemberTable.from(offsets, buffer, end, rest, restEnd);
   return {
     members,
+    memberEntities: LayeredMap.of(entities),
     memberships: { directPairs: DirectPairs.of(members), groupsOfMember: LayeredMap.of(groupsOfMember), workspacesOfGroup: LayeredMap.of(workspacesOfGroup) },
   };
 }

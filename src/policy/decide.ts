@@ -115,7 +115,7 @@ function explainMember(index: PolicyIndex, memberId: string, at: number, action:
   const grants = [...workspaceGrants(index, memberId, workspace, action)];
   if (ACTION_BITS.get(action)! & D1_ACTIONS && rows[at]! & ORGANIZATION_ADMIN) grants.push(...organizationGrants(index, memberId, 'organization_admin'));
   if (grants.length === 0) return deny(workspaceMask(rows, at, index.workspaceNumbers.get(workspace)!) >= 0 ? 'no_grant' : 'not_a_member');
-  if (action === 'code.use' && !index.organization.members.get(memberId)!.seats.includes('mistral_code')) return deny('seat_required');
+  if (action === 'code.use' && !index.memberEntities.get(memberId)!.seats.includes('mistral_code')) return deny('seat_required');
   return allow(grants);
 }
 
@@ -126,7 +126,7 @@ function explainMember(index: PolicyIndex, memberId: string, at: number, action:
 function organizationGrants(index: PolicyIndex, memberId: string, action: Action | 'organization_admin'): Grant[] {
   const holds = (role: RoleName) => (action === 'organization_admin' ? role === action : grantsAction(role, action));
   const grants: Grant[] = [];
-  for (const role of index.organization.members.get(memberId)!.orgRoles) {
+  for (const role of index.memberEntities.get(memberId)!.orgRoles) {
     if (holds(role)) grants.push({ via: 'direct', role, scope: 'organization' });
   }
   for (const groupId of index.memberships.groupsOfMember.get(memberId) ?? []) {

@@ -80,11 +80,13 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
   }
   const memberships = updateMemberships(old.memberships, before, next, touched, old.workspaceNumbers, workspaceNumbers);
 
-  let { members } = old;
+  let { members, memberEntities } = old;
   if (touched.members.size > 0) {
     const changes = new Map<string, Row | undefined>();
     for (const id of touched.members) changes.set(id, compileMember(next, memberships, workspaceNumbers, id));
     members = members.with(changes);
+    // Every patch to a member touches it (see `classify`), so these are all the entities that changed.
+    memberEntities = memberEntities.with(new Map([...touched.members].map((id) => [id, next.members.get(id)])));
   }
   if (touched.keys.size > 0) {
     const changes = new Map<string, KeyEntry | undefined>();
@@ -99,7 +101,7 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
   const connectors = updateConnectors(previous.connectors, next, touched, workspaceNumbers, workspaceIds.length);
   // Every member whose direct pairs changed was recompiled above: the new rows hold them.
   const rebased = { ...memberships, directPairs: memberships.directPairs.on(members) };
-  return { index: { organization: next, workspaceNumbers, workspaceIds, members, memberships: rebased }, connectors };
+  return { index: { organization: next, workspaceNumbers, workspaceIds, members, memberEntities, memberships: rebased }, connectors };
 }
 
 /** The membership relations of the members and groups the patches touch; the rest is shared. */
