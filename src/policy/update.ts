@@ -1,6 +1,6 @@
 import type { ConnectorIndex, ConnectorView } from './connectors.js';
 import { compileConnectors, compileCredentials, compileView, connectorNumbers, fillColumn, isConnected } from './connectors.js';
-import type { Organization } from '../model/index.js';
+import type { Member, Organization } from '../model/index.js';
 import type { KeyEntry, Memberships, PolicyIndex } from './compile.js';
 import { compileIndex, compileKey, compileMember, roleListMask } from './compile.js';
 import type { Row } from './table.js';
@@ -83,10 +83,14 @@ export function updateCompiled(previous: Compiled, next: Organization, patches: 
   let { members, memberEntities } = old;
   if (touched.members.size > 0) {
     const changes = new Map<string, Row | undefined>();
-    for (const id of touched.members) changes.set(id, compileMember(next, memberships, workspaceNumbers, id));
-    members = members.with(changes);
     // Every patch to a member touches it (see `classify`), so these are all the entities that changed.
-    memberEntities = memberEntities.with(new Map([...touched.members].map((id) => [id, next.members.get(id)])));
+    const entities = new Map<string, Member | undefined>();
+    for (const id of touched.members) {
+      changes.set(id, compileMember(next, memberships, workspaceNumbers, id));
+      entities.set(id, next.members.get(id));
+    }
+    members = members.with(changes);
+    memberEntities = memberEntities.with(entities);
   }
   if (touched.keys.size > 0) {
     const changes = new Map<string, KeyEntry | undefined>();
